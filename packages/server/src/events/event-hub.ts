@@ -1,0 +1,42 @@
+/**
+ * Changes to operations, fanned out in-process to whoever waits on them. A listener is a map
+ * entry and a closure: thousands of waiters cost little memory, and nothing polls the store.
+ */
+import type { OperationRecord } from '../store/store.js';
+
+export type OperationEvent =
+  | { type: 'created' | 'updated'; name: string; record: OperationRecord }
+  | { type: 'deleted'; name: string };
+
+export type Listener = (event: OperationEvent) => void;
+
+export class EventHub {
+  readonly #byName = new Map<string, Set<Listener>>();
+
+  /** Calls `listener` for each change to the named operation until the returned function is called. */
+  subscribe(name: string, listener: Listener): () => void {
+    let listeners = this.#byName.get(name);
+    if (!listeners) {
+      listeners = new Set();
+      this.#byName.set(name, listeners);
+    }
+    listeners.add(listener);
+    return () => {
+      listeners.delete(listener);
+      if (listeners.size === 0 && this.#byName.get(name) === listeners) this.#byName.delete(name);
+    };
+  }
+
+  publish(event: OperationEvent): void {
+    const listeners = this.#byName.get(event.name);
+    if (!listeners) return;
+    for (const listener of [...listeners]) listener(event);
+  }
+
+  /** How many listeners wait, across all operations. */
+  get listenerCount(): number {
+    let count = 0;
+    for (const listeners of this.#byName.values()) count += listeners.size;
+    return count;
+  }
+}

@@ -1,0 +1,15 @@
+/**
+ * @longrun/server: Google's long-running operations API, persistent.
+ *
+ * ```ts
+ * import { startServer } from '@longrun/server';
+ * const server = await startServer({ port: 0, store: ':memory:' });
+ * console.log(server.url);
+ * await server.close();
+ * ```
+ */
+export { ConfigError, DEFAULT_CONFIG, resolveConfig, SETTINGS, type ServerConfig } from './config.js';
+export { ApiError, ERROR_DOMAIN, REASONS, type Reason } from './contract/errors.js';
+export { OperationsService } from './service/operations-service.js';
+export { openStore, type RunningServer, startServer } from './server.js';
+export type { OperationRecord, OperationStore } from './store/store.js';

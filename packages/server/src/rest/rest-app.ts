@@ -1,0 +1,309 @@
+/**
+ * The REST transport: HTTP/1.1 JSON exactly as Google's clients speak it. It decodes a request
+ * (route, system parameters, query, body), calls the service, and encodes the answer as
+ * proto3 JSON or as an AIP-193 error. Every failure, whatever its cause, leaves as the envelope.
+ */
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { codeName } from '@longrun/client';
+import { ApiError, invalidField } from '../contract/errors.js';
+import { isJsonObject, parseJson, stringifyJson } from '../contract/json.js';
+import { parseDuration } from '../contract/duration.js';
+import { renderOperation } from '../contract/operation.js';
+import type { OperationsService } from '../service/operations-service.js';
+import type { OperationRecord } from '../store/store.js';
+import { EMPTY_SCHEMA, LIST_SCHEMA, OPERATION_SCHEMA, parseFieldSelector, type Schema } from './partial-response.js';
+import { type MethodName, route } from './routes.js';
+import { errorFormatOf, parseQuery, type SystemParams } from './system-params.js';
+
+export interface RestOptions {
+  /** Largest request body accepted, in bytes; larger ones get 413. */
+  maxBodyBytes: number;
+  /** pino's level for the server's own log lines. */
+  logLevel: string;
+}
+
+/** The header that tells a provider its operation has a pending cancel request (RFC 3339 time). */
+export const CANCEL_REQUESTED_HEADER = 'x-longrun-cancel-requested';
+
+interface Answer {
+  json: string;
+  schema: Schema;
+  record?: OperationRecord;
+}
+
+/** Each method's own query parameters, in both spellings proto3 JSON allows, to the canonical name. */
+const QUERY_PARAMS: Record<MethodName, Record<string, string>> = {
+  create: { operationId: 'operationId', operation_id: 'operationId' },
+  list: {
+    name: 'name',
+    filter: 'filter',
+    pageSize: 'pageSize',
+    page_size: 'pageSize',
+    pageToken: 'pageToken',
+    page_token: 'pageToken',
+    returnPartialSuccess: 'returnPartialSuccess',
+    return_partial_success: 'returnPartialSuccess',
+  },
+  get: {},
+  patch: { updateMask: 'updateMask', update_mask: 'updateMask' },
+  delete: {},
+  cancel: {},
+  wait: { timeout: 'timeout' },
+};
+
+/** Each method's body fields (body `*` in the HTTP rule), likewise. */
+const BODY_FIELDS: Record<MethodName, Record<string, string>> = {
+  create: { operationId: 'operationId', operation_id: 'operationId', operation: 'operation' },
+  list: {},
+  get: {},
+  patch: { operation: 'operation', updateMask: 'updateMask', update_mask: 'updateMask' },
+  delete: {},
+  cancel: {},
+  wait: { timeout: 'timeout' },
+};
+
+function canonical(
+  given: Iterable<[string, unknown]>,
+  allowed: Record<string, string>,
+  where: string,
+): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  for (const [key, value] of given) {
+    const name = Object.hasOwn(allowed, key) ? allowed[key] : undefined;
+    if (!name) {
+      const reason = where === 'query' ? 'UNKNOWN_QUERY_PARAMETER' : 'UNKNOWN_FIELD';
+      throw invalidField(key, `is not a ${where === 'query' ? 'query parameter' : 'field of the request body'} of this method`, reason);
+    }
+    if (out.has(name)) throw invalidField(key, `is given twice (as ${name} and its other spelling)`);
+    if (value !== null) out.set(name, value);
+  }
+  return out;
+}
+
+/** One value from the query or the body, not both. */
+function pick(query: Map<string, unknown>, body: Map<string, unknown>, name: string): unknown {
+  if (query.has(name) && body.has(name)) throw invalidField(name, 'is given both in the query and in the body');
+  return query.get(name) ?? body.get(name);
+}
+
+function optionalString(value: unknown, field: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw invalidField(field, 'must be a string');
+  return value;
+}
+
+function readBody(request: FastifyRequest): Record<string, unknown> {
+  const text = request.body as string | undefined;
+  if (text === undefined || text.trim() === '') return {};
+  const type = request.headers['content-type'] ?? '';
+  if (!/^application\/([a-z.+-]*\+)?json\s*(;|$)/i.test(type)) {
+    throw new ApiError('UNSUPPORTED_MEDIA_TYPE', `Request bodies are JSON; Content-Type "${type}" is not accepted`, {
+      metadata: { contentType: type },
+    });
+  }
+  let value: unknown;
+  try {
+    value = parseJson(text);
+  } catch (error) {
+    const why = error instanceof Error ? error.message : 'unreadable';
+    throw new ApiError('MALFORMED_JSON', `The request body is not valid JSON: ${why}`);
+  }
+  if (!isJsonObject(value)) throw new ApiError('MALFORMED_JSON', 'The request body must be a JSON object');
+  return value;
+}
+
+function parseBoolean(value: string, field: string): boolean {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw invalidField(field, 'must be true or false');
+}
+
+function parseInt32(value: string, field: string): number {
+  if (!/^-?\d{1,10}$/.test(value)) throw invalidField(field, 'must be an integer', 'INVALID_PAGE_SIZE');
+  return Number(value);
+}
+
+const EMPTY: Answer = { json: '{}', schema: EMPTY_SCHEMA };
+
+function operationAnswer(record: OperationRecord): Answer {
+  return { json: renderOperation(record), schema: OPERATION_SCHEMA, record };
+}
+
+async function dispatch(
+  service: OperationsService,
+  method: MethodName,
+  resource: string,
+  query: Map<string, unknown>,
+  body: Map<string, unknown>,
+  reply: FastifyReply,
+): Promise<Answer> {
+  switch (method) {
+    case 'create':
+      return operationAnswer(
+        await service.create({
+          parent: resource,
+          operationId: optionalString(pick(query, body, 'operationId'), 'operation_id'),
+          operation: body.get('operation'),
+        }),
+      );
+    case 'get':
+      return operationAnswer(await service.get(resource));
+    case 'patch':
+      return operationAnswer(
+        await service.patch({
+          name: resource,
+          operation: body.get('operation'),
+          updateMask: optionalString(pick(query, body, 'updateMask'), 'update_mask'),
+        }),
+      );
+    case 'delete':
+      await service.delete(resource);
+      return EMPTY;
+    case 'cancel':
+      await service.cancel(resource);
+      return EMPTY;
+    case 'wait': {
+      const timeout = pick(query, body, 'timeout');
+      const abort = new AbortController();
+      reply.raw.once('close', () => abort.abort());
+      const ms = timeout === undefined ? undefined : parseDuration(timeout, 'timeout');
+      return operationAnswer(await service.wait(resource, ms, abort.signal));
+    }
+    case 'list': {
+      const named = query.get('name') as string | undefined;
+      if (named !== undefined && resource !== '') {
+        throw invalidField('name', 'is already given by the path; send it in one place');
+      }
+      const pageSize = query.get('pageSize') as string | undefined;
+      const partial = query.get('returnPartialSuccess') as string | undefined;
+      // Every operation lives in one store, so nothing is ever unreachable: the flag is accepted
+      // and `unreachable` stays empty.
+      if (partial !== undefined) parseBoolean(partial, 'return_partial_success');
+      const result = await service.list({
+        name: named ?? resource,
+        filter: query.get('filter') as string | undefined,
+        pageSize: pageSize === undefined ? undefined : parseInt32(pageSize, 'page_size'),
+        pageToken: query.get('pageToken') as string | undefined,
+      });
+      let json = '{';
+      if (result.operations.length > 0) json += `"operations":[${result.operations.map(renderOperation).join(',')}]`;
+      if (result.nextPageToken) json += `${json.length > 1 ? ',' : ''}"nextPageToken":"${result.nextPageToken}"`;
+      return { json: `${json}}`, schema: LIST_SCHEMA };
+    }
+  }
+}
+
+const LEGACY_REASONS: Record<number, string> = {
+  400: 'badRequest',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'notFound',
+  405: 'methodNotAllowed',
+  409: 'conflict',
+  413: 'requestTooLarge',
+  415: 'unsupportedMediaType',
+  429: 'rateLimitExceeded',
+  499: 'cancelled',
+  501: 'notImplemented',
+  503: 'backendError',
+  504: 'deadlineExceeded',
+};
+
+/** The AIP-193 body; `$.xgafv=1` adds the legacy `errors` array after `message`. */
+export function renderError(error: ApiError, format: 1 | 2, pretty = false): string {
+  const status = error.toStatus();
+  const body: Record<string, unknown> = { code: error.httpStatus, message: error.message };
+  if (format === 1) {
+    body.errors = [
+      { message: error.message, domain: 'global', reason: LEGACY_REASONS[error.httpStatus] ?? 'backendError' },
+    ];
+  }
+  body.status = codeName(error.code);
+  body.details = status.details;
+  return JSON.stringify({ error: body }, undefined, pretty ? 2 : undefined);
+}
+
+function toApiError(error: unknown, log: FastifyRequest['log']): ApiError {
+  if (error instanceof ApiError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return new ApiError('REQUEST_TOO_LARGE', 'The request body is larger than this server accepts');
+  }
+  if (code === 'FST_ERR_BAD_URL') {
+    return new ApiError('INVALID_NAME', 'The request path has a malformed percent-encoding');
+  }
+  if (typeof code === 'string' && code.startsWith('FST_ERR_CTP')) {
+    return new ApiError('MALFORMED_JSON', 'The request body could not be read');
+  }
+  log.error({ err: error }, 'internal error');
+  return new ApiError('INTERNAL', 'Internal error');
+}
+
+function sendError(reply: FastifyReply, error: unknown, format: 1 | 2): void {
+  const apiError = toApiError(error, reply.log);
+  if (apiError.headers) reply.headers(apiError.headers);
+  reply.code(apiError.httpStatus).type('application/json; charset=utf-8').send(renderError(apiError, format));
+}
+
+function send(reply: FastifyReply, answer: Answer, system: SystemParams): void {
+  let json = answer.json;
+  if (system.fields !== undefined || system.prettyPrint) {
+    let value = parseJson(json);
+    if (system.fields !== undefined) value = parseFieldSelector(system.fields, answer.schema)(value);
+    json = stringifyJson(value, system.prettyPrint ? 2 : undefined);
+  }
+  const cancelRequested = answer.record?.cancelRequestTime;
+  if (cancelRequested != null) reply.header(CANCEL_REQUESTED_HEADER, new Date(cancelRequested).toISOString());
+  reply.code(200).type('application/json; charset=utf-8').send(json);
+}
+
+export function buildRestApp(service: OperationsService, options: RestOptions): FastifyInstance {
+  const app = Fastify({
+    logger: { level: options.logLevel },
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.maxBodyBytes,
+    // The handler reads the raw query itself (system parameters, repeated names, strict encoding).
+    routerOptions: { querystringParser: () => ({}) },
+    return503OnClosing: false,
+    frameworkErrors: (error, request, reply) => sendError(reply, error, errorFormatOf(queryOf(request.raw.url))),
+  });
+  // Bodies arrive as text whatever their type: the handler checks the type and parses, so an
+  // empty body with a JSON content type (what clients send on :cancel) reads as {}.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  app.setErrorHandler((error, request, reply) => sendError(reply, error, errorFormatOf(queryOf(request.raw.url))));
+  app.setNotFoundHandler((request, reply) => sendError(reply, new ApiError('PATH_NOT_FOUND', `No method is served at ${request.method} ${pathOf(request.raw.url)}`), 2));
+
+  app.route({
+    method: ['GET', 'POST', 'PATCH', 'DELETE', 'PUT', 'OPTIONS'],
+    url: '/*',
+    handler: async (request, reply) => {
+      const url = request.raw.url ?? '/';
+      let format: 1 | 2 = 2;
+      try {
+        format = errorFormatOf(queryOf(url));
+        const { method, resource } = route(request.method, pathOf(url));
+        const fieldMask = request.headers['x-goog-fieldmask'];
+        const { system, params } = parseQuery(queryOf(url), typeof fieldMask === 'string' ? fieldMask : undefined);
+        format = system.errorFormat;
+        const query = canonical(params, QUERY_PARAMS[method], 'query');
+        const body = canonical(Object.entries(readBody(request)), BODY_FIELDS[method], 'body');
+        send(reply, await dispatch(service, method, resource, query, body, reply), system);
+      } catch (error) {
+        sendError(reply, error, format);
+      }
+      return reply;
+    },
+  });
+  return app;
+}
+
+function pathOf(url: string | undefined): string {
+  const q = (url ?? '/').indexOf('?');
+  return q < 0 ? (url ?? '/') : (url ?? '/').slice(0, q);
+}
+
+function queryOf(url: string | undefined): string {
+  const q = (url ?? '').indexOf('?');
+  return q < 0 ? '' : (url ?? '').slice(q + 1);
+}

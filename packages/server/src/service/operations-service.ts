@@ -1,0 +1,325 @@
+/**
+ * The rules of the operations contract, in one place: names, create and its exact retry,
+ * patch with `done` terminal, cooperative cancel with a grace period, delete, list paging and
+ * wait. Transports decode requests into these calls and encode what they return; they decide
+ * nothing.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ApiError, invalidField } from '../contract/errors.js';
+import { updatedFields } from '../contract/field-mask.js';
+import {
+  checkOperationId,
+  operationName,
+  parseListName,
+  parseOperationName,
+  parseParent,
+} from '../contract/names.js';
+import { checkResult, type OperationInput, readOperation } from '../contract/operation.js';
+import type { PageTokens } from '../contract/page-token.js';
+import type { EventHub, OperationEvent } from '../events/event-hub.js';
+import { parseFilter } from '../filter/index.js';
+import type { OperationChange, OperationRecord, OperationStore } from '../store/store.js';
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 1000;
+
+/** The error a cancelled operation ends with when its provider did not end it first. */
+export const CANCELLED_ERROR = JSON.stringify({ code: 1, message: 'The operation was cancelled.' });
+
+export interface ServiceOptions {
+  /** How long a provider has to acknowledge a cancel before the server ends the operation CANCELLED. */
+  cancelGracePeriodMs: number;
+  /** The longest a wait lasts, whatever timeout it asks for. */
+  waitMaxMs: number;
+  pageTokens: PageTokens;
+  now?: () => number;
+}
+
+export interface CreateRequest {
+  parent: string;
+  operationId?: string | undefined;
+  /** The Operation as JSON, unvalidated. */
+  operation?: unknown;
+}
+
+export interface PatchRequest {
+  name: string;
+  operation: unknown;
+  updateMask?: string | undefined;
+}
+
+export interface ListRequest {
+  /** The parent or the collection (both conventions). */
+  name: string;
+  filter?: string | undefined;
+  pageSize?: number | undefined;
+  pageToken?: string | undefined;
+}
+
+export interface ListResult {
+  operations: OperationRecord[];
+  nextPageToken: string | undefined;
+}
+
+function notFound(name: string): ApiError {
+  return new ApiError('OPERATION_NOT_FOUND', `Operation "${name}" not found`, { metadata: { name } });
+}
+
+type ResultState = Pick<OperationRecord, 'done' | 'metadata' | 'error' | 'response'>;
+
+function sameResult(a: ResultState, b: ResultState): boolean {
+  return a.done === b.done && a.metadata === b.metadata && a.error === b.error && a.response === b.response;
+}
+
+export class OperationsService {
+  readonly #store: OperationStore;
+  readonly #events: EventHub;
+  readonly #options: ServiceOptions;
+  readonly #now: () => number;
+  #cancelTimer: NodeJS.Timeout | undefined;
+  #cancelTimerAt = Number.POSITIVE_INFINITY;
+  #closing = new AbortController();
+
+  constructor(store: OperationStore, events: EventHub, options: ServiceOptions) {
+    this.#store = store;
+    this.#events = events;
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Picks up cancel requests whose grace period runs out (including those from before a restart). */
+  async start(): Promise<void> {
+    await this.#expireCancellations();
+  }
+
+  /** Stops the timers and answers every waiter with the state it has now. */
+  close(): void {
+    this.#closing.abort();
+    clearTimeout(this.#cancelTimer);
+  }
+
+  async create(request: CreateRequest): Promise<OperationRecord> {
+    const parent = parseParent(request.parent);
+    const input = readOperation(request.operation);
+    let id = request.operationId === undefined ? undefined : checkOperationId(request.operationId);
+    if (input.name !== undefined) {
+      const named = parseOperationName(input.name, 'operation.name');
+      if (named.parent !== parent) {
+        throw invalidField('operation.name', `"${input.name}" is not under the parent "${parent}"`);
+      }
+      if (id !== undefined && named.id !== id) {
+        throw invalidField('operation.name', `"${input.name}" does not end with the operation_id "${id}"`);
+      }
+      id = named.id;
+    }
+    const state = {
+      done: input.done ?? false,
+      metadata: input.metadata ?? null,
+      error: input.error ?? null,
+      response: input.response ?? null,
+    };
+    checkResult(state);
+    // An id the caller chose makes the create retryable: the same request again is answered with
+    // the operation it created. A server-assigned id is new each time, so there is nothing to compare.
+    const createHash = id === undefined ? null : hashCreate(state);
+    const name = operationName(parent, id ?? randomUUID());
+    const now = this.#now();
+    const result = await this.#store.create({
+      name,
+      parent,
+      ...state,
+      createTime: now,
+      updateTime: now,
+      doneTime: state.done ? now : null,
+      cancelRequestTime: null,
+      createHash,
+    });
+    if (!result.created) {
+      if (createHash !== null && result.existing.createHash === createHash) return result.existing;
+      throw new ApiError('OPERATION_ALREADY_EXISTS', `Operation "${name}" already exists`, { metadata: { name } });
+    }
+    this.#publish({ type: 'created', name, record: result.record });
+    return result.record;
+  }
+
+  async get(name: string): Promise<OperationRecord> {
+    parseOperationName(name);
+    const record = await this.#store.get(name);
+    if (!record) throw notFound(name);
+    return record;
+  }
+
+  async patch(request: PatchRequest): Promise<OperationRecord> {
+    const { name } = parseOperationName(request.name);
+    const input: OperationInput = readOperation(request.operation);
+    if (input.name !== undefined && input.name !== name) {
+      throw invalidField('operation.name', `"${input.name}" is not the operation being updated ("${name}")`);
+    }
+    const fields = updatedFields(request.updateMask, input);
+    let changed = false;
+    const record = await this.#store.update(name, (current) => {
+      changed = false;
+      const next: ResultState = { done: current.done, metadata: current.metadata, error: current.error, response: current.response };
+      for (const field of fields) {
+        if (field === 'done') next.done = input.done ?? false;
+        else next[field] = input[field] ?? null;
+      }
+      if (sameResult(next, current)) return null; // A retried patch changes nothing, done or not.
+      if (current.done) {
+        throw new ApiError('OPERATION_DONE', `Operation "${name}" is done; a done operation cannot change`, {
+          metadata: { name },
+        });
+      }
+      checkResult(next);
+      changed = true;
+      const now = this.#now();
+      return { ...next, updateTime: now, doneTime: next.done ? now : null, cancelRequestTime: current.cancelRequestTime };
+    });
+    if (!record) throw notFound(name);
+    if (changed) this.#publish({ type: 'updated', name, record });
+    return record;
+  }
+
+  async list(request: ListRequest): Promise<ListResult> {
+    const parent = parseListName(request.name);
+    const filterText = request.filter ?? '';
+    const filter = parseFilter(filterText);
+    const requested = request.pageSize ?? 0;
+    if (!Number.isInteger(requested) || requested < 0) {
+      throw invalidField('page_size', 'must be a non-negative integer', 'INVALID_PAGE_SIZE');
+    }
+    const pageSize = requested === 0 ? DEFAULT_PAGE_SIZE : Math.min(requested, MAX_PAGE_SIZE);
+    const beforeSeq = request.pageToken
+      ? this.#options.pageTokens.read(request.pageToken, parent, filterText, this.#now())
+      : undefined;
+    const records = await this.#store.list({ parent, filter, limit: pageSize + 1, beforeSeq });
+    if (records.length <= pageSize) return { operations: records, nextPageToken: undefined };
+    const page = records.slice(0, pageSize);
+    const nextPageToken = this.#options.pageTokens.mint(
+      { parent, filter: filterText, beforeSeq: page[page.length - 1]!.seq },
+      this.#now(),
+    );
+    return { operations: page, nextPageToken };
+  }
+
+  /**
+   * Records the cancel request at once (idempotently). The provider sees it and ends the operation
+   * itself; if it has not within the grace period, the server ends it with CANCELLED.
+   */
+  async cancel(name: string): Promise<void> {
+    parseOperationName(name);
+    const grace = this.#options.cancelGracePeriodMs;
+    let changed = false;
+    const record = await this.#store.update(name, (current) => {
+      changed = false;
+      if (current.done || current.cancelRequestTime !== null) return null;
+      changed = true;
+      const now = this.#now();
+      return grace === 0 ? cancelledChange(current, now, now) : { ...current, updateTime: now, cancelRequestTime: now };
+    });
+    if (!record) throw notFound(name);
+    if (!changed) return;
+    this.#publish({ type: 'updated', name, record });
+    if (!record.done) this.#scheduleCancelExpiry(record.cancelRequestTime! + grace);
+  }
+
+  /** Removes the record; the work itself is not cancelled (the contract's Delete). */
+  async delete(name: string): Promise<void> {
+    parseOperationName(name);
+    if (!(await this.#store.delete(name))) throw notFound(name);
+    this.#publish({ type: 'deleted', name });
+  }
+
+  /**
+   * Returns once the operation is done, or when the timeout (capped by the server's maximum)
+   * passes, the caller goes away, or the server shuts down, with the latest state.
+   */
+  async wait(name: string, timeoutMs: number | undefined, signal?: AbortSignal): Promise<OperationRecord> {
+    parseOperationName(name);
+    const timeout = Math.min(timeoutMs ?? this.#options.waitMaxMs, this.#options.waitMaxMs);
+    // Subscribe before reading, so a completion between the two cannot be missed.
+    let onEvent!: (event: OperationEvent) => void;
+    const event = new Promise<OperationEvent>((resolve) => {
+      onEvent = (e) => {
+        if (e.type === 'deleted' || e.record.done) resolve(e);
+      };
+    });
+    const unsubscribe = this.#events.subscribe(name, onEvent);
+    const stop = new AbortController();
+    try {
+      const record = await this.#store.get(name);
+      if (!record) throw notFound(name);
+      if (record.done || timeout === 0) return record;
+      const signals = [this.#closing.signal, stop.signal, ...(signal ? [signal] : [])];
+      const ended = sleep(timeout, undefined, { signal: AbortSignal.any(signals) }).then(
+        () => undefined,
+        () => undefined,
+      );
+      const first = await Promise.race([event, ended]);
+      if (first?.type === 'deleted') throw notFound(name);
+      if (first) return first.record;
+      return await this.get(name);
+    } finally {
+      stop.abort();
+      unsubscribe();
+    }
+  }
+
+  #publish(event: OperationEvent): void {
+    this.#events.publish(event);
+  }
+
+  #scheduleCancelExpiry(at: number): void {
+    if (this.#closing.signal.aborted || at >= this.#cancelTimerAt) return;
+    clearTimeout(this.#cancelTimer);
+    this.#cancelTimerAt = at;
+    this.#cancelTimer = setTimeout(
+      () => {
+        this.#cancelTimerAt = Number.POSITIVE_INFINITY;
+        this.#expireCancellations().catch(() => {
+          // The store is down: try again shortly; the requests are durable.
+          this.#scheduleCancelExpiry(this.#now() + 1000);
+        });
+      },
+      Math.max(0, at - this.#now()),
+    );
+    this.#cancelTimer.unref();
+  }
+
+  /** Ends every operation whose cancel grace period has run out, then waits for the next one. */
+  async #expireCancellations(): Promise<void> {
+    const grace = this.#options.cancelGracePeriodMs;
+    for (;;) {
+      const now = this.#now();
+      const names = await this.#store.cancelRequestedBefore(now - grace, 100);
+      for (const name of names) {
+        let changed = false;
+        const record = await this.#store.update(name, (current) => {
+          changed = !current.done && current.cancelRequestTime !== null && current.cancelRequestTime <= now - grace;
+          return changed ? cancelledChange(current, now, current.cancelRequestTime!) : null;
+        });
+        if (record && changed) this.#publish({ type: 'updated', name, record });
+      }
+      if (names.length < 100) break;
+    }
+    const earliest = await this.#store.earliestPendingCancel();
+    if (earliest !== undefined) this.#scheduleCancelExpiry(earliest + grace);
+  }
+}
+
+function cancelledChange(current: OperationRecord, now: number, requestedAt: number): OperationChange {
+  return {
+    done: true,
+    metadata: current.metadata,
+    error: CANCELLED_ERROR,
+    response: null,
+    updateTime: now,
+    doneTime: now,
+    cancelRequestTime: requestedAt,
+  };
+}
+
+function hashCreate(state: ResultState): string {
+  return createHash('sha256').update(JSON.stringify([state.done, state.metadata, state.error, state.response])).digest('base64url');
+}
