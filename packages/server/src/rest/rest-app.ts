@@ -11,6 +11,7 @@ import { parseDuration } from '../contract/duration.js';
 import { renderOperation } from '../contract/operation.js';
 import type { OperationsService } from '../service/operations-service.js';
 import type { OperationRecord } from '../store/store.js';
+import { discoveryDocument } from './discovery.js';
 import { EMPTY_SCHEMA, LIST_SCHEMA, OPERATION_SCHEMA, parseFieldSelector, type Schema } from './partial-response.js';
 import { type MethodName, route } from './routes.js';
 import { errorFormatOf, parseQuery, type SystemParams } from './system-params.js';
@@ -282,7 +283,12 @@ export function buildRestApp(service: OperationsService, options: RestOptions): 
       let format: 1 | 2 = 2;
       try {
         format = errorFormatOf(queryOf(url));
-        const { method, resource } = route(request.method, pathOf(url));
+        const path = pathOf(url);
+        if (path === '/$discovery/rest' || path === '/%24discovery/rest') {
+          sendDiscovery(request, reply);
+          return reply;
+        }
+        const { method, resource } = route(request.method, path);
         const fieldMask = request.headers['x-goog-fieldmask'];
         const { system, params } = parseQuery(queryOf(url), typeof fieldMask === 'string' ? fieldMask : undefined);
         format = system.errorFormat;
@@ -296,6 +302,13 @@ export function buildRestApp(service: OperationsService, options: RestOptions): 
     },
   });
   return app;
+}
+
+function sendDiscovery(request: FastifyRequest, reply: FastifyReply): void {
+  const query = new URLSearchParams(queryOf(request.raw.url));
+  const rootUrl = `${request.protocol}://${request.host}/`;
+  const document = discoveryDocument(rootUrl, query.get('version') ?? 'v1');
+  reply.code(200).type('application/json; charset=utf-8').send(JSON.stringify(document));
 }
 
 function pathOf(url: string | undefined): string {
