@@ -15,11 +15,19 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-function client() {
+/** The client's methods, as called here with plain request objects (gax accepts them). */
+interface Operations {
+  getOperation(request: { name: string }): Promise<[{ name: string; done?: boolean }]>;
+  listOperations(request: { name: string; filter: string }): Promise<[{ name: string }[]]>;
+  cancelOperation(request: { name: string }): Promise<unknown>;
+  deleteOperation(request: { name: string }): Promise<unknown>;
+}
+
+function client(): Operations {
   const port = Number(new URL(server.url).port);
   return fallback
     .lro({ fallback: true, authClient: new PassThroughClient() } as never)
-    .operationsClient({ servicePath: '127.0.0.1', port, protocol: 'http' } as never);
+    .operationsClient({ servicePath: '127.0.0.1', port, protocol: 'http' } as never) as unknown as Operations;
 }
 
 describe('google-gax REST fallback OperationsClient', () => {
@@ -37,7 +45,7 @@ describe('google-gax REST fallback OperationsClient', () => {
   it('lists, cancels and deletes', async () => {
     await server.createOperation('', 'gax-2');
     const [operations] = await client().listOperations({ name: 'operations', filter: '' });
-    expect(operations.map((op: { name: string }) => op.name)).toContain('operations/gax-2');
+    expect(operations.map((op) => op.name)).toContain('operations/gax-2');
     await client().cancelOperation({ name: 'operations/gax-2' });
     const state = await server.call('GET', '/v1/operations/gax-2');
     expect(state.headers.get('x-longrun-cancel-requested')).not.toBeNull();

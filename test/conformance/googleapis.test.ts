@@ -2,7 +2,8 @@
  * Conformance through Google's own generated REST clients (the googleapis npm package), pointed
  * at a live longrun server with `rootUrl`: the requests are exactly what those clients send.
  */
-import { type GaxiosError, google } from 'googleapis';
+import type { GaxiosError } from 'gaxios';
+import { google } from 'googleapis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EMPTY_ANY, errorInfo, startTestServer, type TestServer } from '../helpers.js';
 

@@ -1,0 +1,149 @@
+/**
+ * The PostgreSQL store's statements: one parameterised statement per purpose, each headed by what
+ * it does and its parameters. Fixed statements run as named prepared statements (parsed and
+ * planned once per connection); only `list` is assembled per request, from fixed pieces and the
+ * filter's compiled SQL, with every value a parameter.
+ */
+
+/** A named prepared statement. */
+export interface Statement {
+  readonly name: string;
+  readonly text: string;
+}
+
+/** The columns a record is read from, in `OperationRecord` order, then the write counter. */
+export const COLUMNS = `seq, name, parent, done, metadata, error, response, create_time, update_time, done_time,
+  cancel_request_time, create_hash, version`;
+
+/**
+ * Inserts an operation unless its name exists, in one round trip.
+ * Parameters: $1 name, $2 parent, $3 done, $4 metadata, $5 error, $6 response, $7 create_time,
+ * $8 update_time, $9 done_time, $10 cancel_request_time, $11 create_hash.
+ * Returns one row: `created` true with the new `seq`, or `created` false with the existing record's
+ * columns. No row means the name was taken by a transaction that committed after this statement's
+ * snapshot: read it with GET_OPERATION.
+ */
+export const CREATE_OPERATION: Statement = {
+  name: 'longrun_create_operation',
+  text: `WITH inserted AS (
+    INSERT INTO longrun_operations (name, parent, done, metadata, error, response, create_time, update_time, done_time,
+      cancel_request_time, create_hash)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+    ON CONFLICT (name) DO NOTHING
+    RETURNING seq
+  )
+  SELECT true AS created, seq, NULL::text AS name, NULL::text AS parent, NULL::boolean AS done, NULL::text AS metadata,
+    NULL::text AS error, NULL::text AS response, NULL::bigint AS create_time, NULL::bigint AS update_time,
+    NULL::bigint AS done_time, NULL::bigint AS cancel_request_time, NULL::text AS create_hash, NULL::integer AS version
+  FROM inserted
+  UNION ALL
+  SELECT false AS created, ${COLUMNS} FROM longrun_operations
+  WHERE name = $1 AND NOT EXISTS (SELECT FROM inserted)`,
+};
+
+/**
+ * One operation by name.
+ * Parameters: $1 name. Returns zero or one row of COLUMNS.
+ */
+export const GET_OPERATION: Statement = {
+  name: 'longrun_get_operation',
+  text: `SELECT ${COLUMNS} FROM longrun_operations WHERE name = $1`,
+};
+
+/**
+ * One operation by name, locked until the transaction ends: the fallback when compare-and-set
+ * updates of one record keep colliding.
+ * Parameters: $1 name. Returns zero or one row of COLUMNS.
+ */
+export const LOCK_OPERATION: Statement = {
+  name: 'longrun_lock_operation',
+  text: `SELECT ${COLUMNS} FROM longrun_operations WHERE name = $1 FOR UPDATE`,
+};
+
+/**
+ * Writes an update if the record is still the one that was read (same seq, same version), and
+ * notifies listeners in the same transaction (delivered on commit).
+ * Parameters: $1 seq, $2 version read, $3 done, $4 metadata, $5 error, $6 response, $7 update_time,
+ * $8 done_time, $9 cancel_request_time, $10 channel, $11 notification payload (NULL: no notification).
+ * Returns one row when written, none when the record changed or went away meanwhile.
+ */
+export const UPDATE_OPERATION: Statement = {
+  name: 'longrun_update_operation',
+  text: `WITH updated AS (
+    UPDATE longrun_operations SET done = $3, metadata = $4, error = $5, response = $6, update_time = $7, done_time = $8,
+      cancel_request_time = $9, version = version + 1
+    WHERE seq = $1 AND version = $2
+    RETURNING seq
+  )
+  SELECT seq, CASE WHEN $11::text IS NULL THEN NULL ELSE pg_notify($10, $11) END AS notified FROM updated`,
+};
+
+/**
+ * Deletes an operation by name and notifies listeners in the same transaction.
+ * Parameters: $1 name, $2 channel, $3 notification payload (NULL: no notification).
+ * Returns one row when a record was deleted.
+ */
+export const DELETE_OPERATION: Statement = {
+  name: 'longrun_delete_operation',
+  text: `WITH deleted AS (DELETE FROM longrun_operations WHERE name = $1 RETURNING seq)
+  SELECT seq, CASE WHEN $3::text IS NULL THEN NULL ELSE pg_notify($2, $3) END AS notified FROM deleted`,
+};
+
+/**
+ * Operations in the given names (re-reading what local waiters watch, after a gap in notifications).
+ * Parameters: $1 text[] of names. Returns rows of COLUMNS.
+ */
+export const GET_OPERATIONS: Statement = {
+  name: 'longrun_get_operations',
+  text: `SELECT ${COLUMNS} FROM longrun_operations WHERE name = ANY($1::text[])`,
+};
+
+/**
+ * Names of operations not done whose cancel was requested at or before a time, oldest request first.
+ * Parameters: $1 time (ms), $2 limit. Returns rows of `name`.
+ */
+export const CANCEL_REQUESTED_BEFORE: Statement = {
+  name: 'longrun_cancel_requested_before',
+  text: `SELECT name FROM longrun_operations
+  WHERE NOT done AND cancel_request_time IS NOT NULL AND cancel_request_time <= $1
+  ORDER BY cancel_request_time LIMIT $2`,
+};
+
+/**
+ * The earliest cancel request among operations not done.
+ * No parameters. Returns one row: `time`, NULL when there is none.
+ */
+export const EARLIEST_PENDING_CANCEL: Statement = {
+  name: 'longrun_earliest_pending_cancel',
+  text: `SELECT min(cancel_request_time) AS time FROM longrun_operations
+  WHERE NOT done AND cancel_request_time IS NOT NULL`,
+};
+
+/**
+ * A secret, stored with the given value the first time, in one round trip.
+ * Parameters: $1 key, $2 value (bytea) to store if there is none. Returns one row of `value`, or no
+ * row when another replica stored it after this statement's snapshot (run it again).
+ */
+export const SECRET: Statement = {
+  name: 'longrun_secret',
+  text: `WITH inserted AS (
+    INSERT INTO longrun_secrets (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING RETURNING value
+  )
+  SELECT value FROM inserted
+  UNION ALL
+  SELECT value FROM longrun_secrets WHERE key = $1 AND NOT EXISTS (SELECT FROM inserted)`,
+};
+
+/**
+ * The list query's fixed parts; `list` joins the conditions that apply with AND.
+ * - one parent: `parent = $n`
+ * - a wildcard parent: a byte range on the fixed prefix (an index range scan), then a POSIX
+ *   regular expression for the rest: `parent >= $n AND parent < $n+1 AND parent ~ $n+2`
+ * - the cursor: `seq < $n`
+ * - the filter's compiled SQL
+ * Ordered newest first, with `LIMIT $last`.
+ */
+export const LIST_OPERATIONS = {
+  select: `SELECT ${COLUMNS} FROM longrun_operations WHERE`,
+  order: 'ORDER BY seq DESC LIMIT',
+} as const;
