@@ -275,6 +275,12 @@ export function buildRestApp(service: OperationsService, options: RestOptions): 
   app.setErrorHandler((error, request, reply) => sendError(reply, error, errorFormatOf(queryOf(request.raw.url))));
   app.setNotFoundHandler((request, reply) => sendError(reply, new ApiError('PATH_NOT_FOUND', `No method is served at ${request.method} ${pathOf(request.raw.url)}`), 2));
 
+  // While shutting down, every answer closes its connection, so a kept-alive client moves on
+  // to another replica and the server can finish.
+  app.addHook('onSend', async (_request, reply) => {
+    if (service.closing) reply.header('connection', 'close');
+  });
+
   app.route({
     method: ['GET', 'POST', 'PATCH', 'DELETE', 'PUT', 'OPTIONS'],
     url: '/*',

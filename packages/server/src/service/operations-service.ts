@@ -93,6 +93,11 @@ export class OperationsService {
     await this.#expireCancellations();
   }
 
+  /** True once `close` was called: transports tell clients to go elsewhere. */
+  get closing(): boolean {
+    return this.#closing.signal.aborted;
+  }
+
   /** Stops the timers and answers every waiter with the state it has now. */
   close(): void {
     this.#closing.abort();

@@ -1,0 +1,70 @@
+/** `longrun serve` as a user runs it: a subprocess, its output, its signals and its exit codes. */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const BIN = join(import.meta.dirname, '../../packages/cli/bin/longrun.js');
+const cwd = mkdtempSync(join(tmpdir(), 'longrun-cli-'));
+afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+
+function run(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const listening = async (): Promise<string> => {
+    for (let i = 0; i < 200 && !/listening on/.test(stdout); i++) await new Promise((r) => setTimeout(r, 50));
+    return /listening on (http:\/\/\S+)/.exec(stdout)![1]!;
+  };
+  return { child, exited, listening, output: () => ({ stdout, stderr }) };
+}
+
+describe('longrun serve', () => {
+  it.each(['SIGTERM', 'SIGINT'] as const)('serves on the default SQLite file and stops cleanly on %s', async (signal) => {
+    const server = run(['serve', '--port', '0', '--log-level', 'warn']);
+    const url = await server.listening();
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect((await fetch(`${url}/v1/operations`)).status).toBe(200);
+    expect(existsSync(join(cwd, 'data', 'longrun.db'))).toBe(true);
+    server.child.kill(signal);
+    expect(await server.exited).toBe(0);
+    expect(server.output().stdout).toContain(`${signal}, shutting down`);
+  });
+
+  it('answers a pending wait with the current state when it shuts down', async () => {
+    const server = run(['serve', '--port', '0', '--store', ':memory:', '--log-level', 'warn']);
+    const url = await server.listening();
+    await fetch(`${url}/v1/operations`, { method: 'POST', body: '{"operationId":"w"}', headers: { 'content-type': 'application/json' } });
+    const waiting = fetch(`${url}/v1/operations/w:wait`, { method: 'POST' });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    server.child.kill('SIGTERM');
+    const response = await waiting;
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ name: 'operations/w' });
+    expect(await server.exited).toBe(0);
+  });
+
+  it('takes settings from the environment, and flags win over it', async () => {
+    const server = run(['serve', '--store', ':memory:'], { LONGRUN_PORT: '0', LONGRUN_LOG_LEVEL: 'warn', LONGRUN_HOST: '127.0.0.1' });
+    expect(await server.listening()).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+  });
+
+  it('refuses a bad setting with one clear line and exit code 2', async () => {
+    const bad = run(['serve', '--port', 'eighty']);
+    expect(await bad.exited).toBe(2);
+    expect(bad.output().stderr.trim()).toBe('longrun: port: "eighty" is not an integer from 0 to 65535');
+    const badEnv = run(['serve', '--port', '0'], { LONGRUN_CANCEL_GRACE: 'soon' });
+    expect(await badEnv.exited).toBe(2);
+    expect(badEnv.output().stderr).toContain('LONGRUN_CANCEL_GRACE');
+  });
+});
