@@ -17,13 +17,18 @@ export interface TestResponse {
   status: number;
   headers: Headers;
   text: string;
-  // biome-ignore lint/suspicious/noExplicitAny: test assertions read arbitrary JSON
   json: any;
 }
 
 export async function startTestServer(config: Partial<ServerConfig> = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'longrun-test-'));
-  const server = await startServer({ host: '127.0.0.1', port: 0, store: join(dir, 'test.db'), logLevel: 'silent', ...config });
+  const server = await startServer({
+    host: '127.0.0.1',
+    port: 0,
+    store: join(dir, 'test.db'),
+    logLevel: 'silent',
+    ...config,
+  });
   const call: TestServer['call'] = async (method, path, body, headers = {}) => {
     const init: RequestInit = { method, headers: { ...headers } };
     if (body !== undefined) {
@@ -57,9 +62,7 @@ export async function startTestServer(config: Partial<ServerConfig> = {}): Promi
 }
 
 /** The ErrorInfo detail of an AIP-193 error body. */
-// biome-ignore lint/suspicious/noExplicitAny: error bodies are arbitrary JSON
 export function errorInfo(body: any): { reason: string; domain: string; metadata?: Record<string, string> } {
-  // biome-ignore lint/suspicious/noExplicitAny: see above
   return body.error.details.find((d: any) => d['@type'] === 'type.googleapis.com/google.rpc.ErrorInfo');
 }
 

@@ -10,7 +10,11 @@ const cwd = mkdtempSync(join(tmpdir(), 'longrun-cli-'));
 afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 
 function run(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => {
@@ -28,21 +32,28 @@ function run(args: string[], env: Record<string, string> = {}) {
 }
 
 describe('longrun serve', () => {
-  it.each(['SIGTERM', 'SIGINT'] as const)('serves on the default SQLite file and stops cleanly on %s', async (signal) => {
-    const server = run(['serve', '--port', '0', '--log-level', 'warn']);
-    const url = await server.listening();
-    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect((await fetch(`${url}/v1/operations`)).status).toBe(200);
-    expect(existsSync(join(cwd, 'data', 'longrun.db'))).toBe(true);
-    server.child.kill(signal);
-    expect(await server.exited).toBe(0);
-    expect(server.output().stdout).toContain(`${signal}, shutting down`);
-  });
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    'serves on the default SQLite file and stops cleanly on %s',
+    async (signal) => {
+      const server = run(['serve', '--port', '0', '--log-level', 'warn']);
+      const url = await server.listening();
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect((await fetch(`${url}/v1/operations`)).status).toBe(200);
+      expect(existsSync(join(cwd, 'data', 'longrun.db'))).toBe(true);
+      server.child.kill(signal);
+      expect(await server.exited).toBe(0);
+      expect(server.output().stdout).toContain(`${signal}, shutting down`);
+    },
+  );
 
   it('answers a pending wait with the current state when it shuts down', async () => {
     const server = run(['serve', '--port', '0', '--store', ':memory:', '--log-level', 'warn']);
     const url = await server.listening();
-    await fetch(`${url}/v1/operations`, { method: 'POST', body: '{"operationId":"w"}', headers: { 'content-type': 'application/json' } });
+    await fetch(`${url}/v1/operations`, {
+      method: 'POST',
+      body: '{"operationId":"w"}',
+      headers: { 'content-type': 'application/json' },
+    });
     const waiting = fetch(`${url}/v1/operations/w:wait`, { method: 'POST' });
     await new Promise((resolve) => setTimeout(resolve, 200));
     server.child.kill('SIGTERM');
@@ -53,7 +64,11 @@ describe('longrun serve', () => {
   });
 
   it('takes settings from the environment, and flags win over it', async () => {
-    const server = run(['serve', '--store', ':memory:'], { LONGRUN_PORT: '0', LONGRUN_LOG_LEVEL: 'warn', LONGRUN_HOST: '127.0.0.1' });
+    const server = run(['serve', '--store', ':memory:'], {
+      LONGRUN_PORT: '0',
+      LONGRUN_LOG_LEVEL: 'warn',
+      LONGRUN_HOST: '127.0.0.1',
+    });
     expect(await server.listening()).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);

@@ -57,7 +57,10 @@ describe('google-gax REST fallback OperationsClient', () => {
     // The fallback client surfaces HTTP errors as its transport's (gaxios) error, the body as its message.
     const error = await client()
       .getOperation({ name: 'operations/absent' })
-      .then(() => undefined, (e: unknown) => e as { status: number; message: string });
+      .then(
+        () => undefined,
+        (e: unknown) => e as { status: number; message: string },
+      );
     expect(error?.status).toBe(404);
     expect(JSON.parse(error!.message)).toMatchObject({ error: { code: 404, status: 'NOT_FOUND' } });
   });

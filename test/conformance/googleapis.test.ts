@@ -28,7 +28,10 @@ async function failure(call: Promise<unknown>): Promise<GaxiosError['response'] 
   throw new Error('the call succeeded');
 }
 
-const META = { '@type': 'type.googleapis.com/google.devtools.containeranalysis.v1alpha1.OperationMetadata', createTime: '2026-01-01T00:00:00Z' };
+const META = {
+  '@type': 'type.googleapis.com/google.devtools.containeranalysis.v1alpha1.OperationMetadata',
+  createTime: '2026-01-01T00:00:00Z',
+};
 
 describe('containeranalysis v1alpha1 projects.operations (provider create and patch)', () => {
   const ca = () => google.containeranalysis({ version: 'v1alpha1', rootUrl });
@@ -99,7 +102,10 @@ describe('containeranalysis v1alpha1 projects.operations (provider create and pa
 
   it('patching a missing operation is NOT_FOUND', async () => {
     const response = await failure(
-      ca().projects.operations.patch({ name: 'projects/ca/operations/none', requestBody: { operation: { done: true } } }),
+      ca().projects.operations.patch({
+        name: 'projects/ca/operations/none',
+        requestBody: { operation: { done: true } },
+      }),
     );
     expect(response.status).toBe(404);
     expect(response.data.error.status).toBe('NOT_FOUND');
@@ -164,13 +170,17 @@ describe('cloudbuild v1 operations.get and cancel (slashes inside the id)', () =
     await server.createOperation('', 'build/my-proj/def456');
     const got = await cb().operations.get({ name: 'operations/build/my-proj/abc123' });
     expect(got.data.name).toBe('operations/build/my-proj/abc123');
-    expect((await cb().operations.cancel({ name: 'operations/build/my-proj/abc123', requestBody: {} })).data).toEqual({});
+    expect((await cb().operations.cancel({ name: 'operations/build/my-proj/abc123', requestBody: {} })).data).toEqual(
+      {},
+    );
     expect((await cb().operations.cancel({ name: 'operations/build/my-proj/def456' })).data).toEqual({});
     // The cancel is recorded at once, and the provider sees it on get.
     const response = await server.call('GET', '/v1/operations/build/my-proj/abc123');
     expect(response.headers.get('x-longrun-cancel-requested')).toMatch(/^\d{4}-\d\d-\d\dT/);
     // Cancelling again is idempotent.
-    expect((await cb().operations.cancel({ name: 'operations/build/my-proj/abc123', requestBody: {} })).data).toEqual({});
+    expect((await cb().operations.cancel({ name: 'operations/build/my-proj/abc123', requestBody: {} })).data).toEqual(
+      {},
+    );
   });
 
   it('cancelling a missing operation is NOT_FOUND', async () => {
@@ -203,7 +213,9 @@ describe('spanner v1 projects.instances.operations', () => {
       pages++;
     } while (pageToken);
     expect(pages).toBe(3);
-    expect(seen).toEqual(Array.from({ length: 12 }, (_, i) => `${parent}/operations/op${String(11 - i).padStart(2, '0')}`));
+    expect(seen).toEqual(
+      Array.from({ length: 12 }, (_, i) => `${parent}/operations/op${String(11 - i).padStart(2, '0')}`),
+    );
   });
 
   it('keeps paging stable while operations are created and deleted', async () => {
@@ -214,12 +226,18 @@ describe('spanner v1 projects.instances.operations', () => {
     const rest: string[] = [];
     let pageToken = first.data.nextPageToken ?? undefined;
     while (pageToken) {
-      const page = await spanner().projects.instances.operations.list({ name: `${parent}/operations`, pageSize: 4, pageToken });
+      const page = await spanner().projects.instances.operations.list({
+        name: `${parent}/operations`,
+        pageSize: 4,
+        pageToken,
+      });
       rest.push(...(page.data.operations ?? []).map((op) => op.name!));
       pageToken = page.data.nextPageToken ?? undefined;
     }
     const all = [...(first.data.operations ?? []).map((op) => op.name!), ...rest];
-    expect(all).toEqual(Array.from({ length: 12 }, (_, i) => `${parent}/operations/op${String(11 - i).padStart(2, '0')}`));
+    expect(all).toEqual(
+      Array.from({ length: 12 }, (_, i) => `${parent}/operations/op${String(11 - i).padStart(2, '0')}`),
+    );
     await spanner().projects.instances.operations.delete({ name: `${parent}/operations/late` });
   });
 
@@ -236,7 +254,9 @@ describe('spanner v1 projects.instances.operations', () => {
   });
 
   it('refuses a negative page size and a forged token', async () => {
-    const negative = await failure(spanner().projects.instances.operations.list({ name: `${parent}/operations`, pageSize: -1 }));
+    const negative = await failure(
+      spanner().projects.instances.operations.list({ name: `${parent}/operations`, pageSize: -1 }),
+    );
     expect(negative.status).toBe(400);
     expect(errorInfo(negative.data).reason).toBe('INVALID_PAGE_SIZE');
     const forged = await failure(

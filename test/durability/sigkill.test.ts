@@ -49,9 +49,21 @@ it('keeps every acknowledged write through a SIGKILL', async () => {
       const entry: Expected = { acknowledged: undefined, inFlight: undefined };
       expected.set(name, entry);
       const steps = [
-        { method: 'POST', path: '/v1/projects/kill/operations', body: { operationId: id, operation: { metadata: { '@type': 'type.googleapis.com/k.M', step: 0 } } } },
-        { method: 'PATCH', path: `/v1/${name}`, body: { operation: { metadata: { '@type': 'type.googleapis.com/k.M', step: 1 } } } },
-        { method: 'PATCH', path: `/v1/${name}`, body: { operation: { done: true, response: { '@type': 'type.googleapis.com/k.R', id } } } },
+        {
+          method: 'POST',
+          path: '/v1/projects/kill/operations',
+          body: { operationId: id, operation: { metadata: { '@type': 'type.googleapis.com/k.M', step: 0 } } },
+        },
+        {
+          method: 'PATCH',
+          path: `/v1/${name}`,
+          body: { operation: { metadata: { '@type': 'type.googleapis.com/k.M', step: 1 } } },
+        },
+        {
+          method: 'PATCH',
+          path: `/v1/${name}`,
+          body: { operation: { done: true, response: { '@type': 'type.googleapis.com/k.R', id } } },
+        },
       ];
       for (const step of steps) {
         try {

@@ -42,7 +42,12 @@ describe('routing', () => {
     const put = await server.call('PUT', '/v1/projects/r/operations/a', {});
     expectError(put, 405, 'UNIMPLEMENTED', 'METHOD_NOT_ALLOWED');
     expect(put.headers.get('allow')).toBe('GET, PATCH, DELETE');
-    expectError(await server.call('GET', '/v1/projects/r/operations/a:cancel'), 405, 'UNIMPLEMENTED', 'METHOD_NOT_ALLOWED');
+    expectError(
+      await server.call('GET', '/v1/projects/r/operations/a:cancel'),
+      405,
+      'UNIMPLEMENTED',
+      'METHOD_NOT_ALLOWED',
+    );
     expectError(await server.call('DELETE', '/v1/projects/r/operations'), 405, 'UNIMPLEMENTED', 'METHOD_NOT_ALLOWED');
   });
 
@@ -52,7 +57,12 @@ describe('routing', () => {
     expectError(await server.call('GET', '/v1/projects/r/operations/a%2Fb'), 400, 'INVALID_ARGUMENT', 'INVALID_NAME');
     expectError(await server.call('GET', '/v1/projects/operations/x'), 404, 'NOT_FOUND', 'PATH_NOT_FOUND');
     expectError(await server.call('GET', `/v1/operations/${'x'.repeat(300)}`), 400, 'INVALID_ARGUMENT', 'INVALID_NAME');
-    expectError(await server.call('GET', '/v1/projects/r/operations?filter=%E0%A4%A'), 400, 'INVALID_ARGUMENT', 'INVALID_ARGUMENT');
+    expectError(
+      await server.call('GET', '/v1/projects/r/operations?filter=%E0%A4%A'),
+      400,
+      'INVALID_ARGUMENT',
+      'INVALID_ARGUMENT',
+    );
   });
 });
 
@@ -64,7 +74,12 @@ describe('system parameters', () => {
     expect(encoded.json.error.errors).toHaveLength(1);
     const v2 = await server.call('GET', '/v1/projects/r/operations/missing?$.xgafv=2');
     expect(v2.json.error.errors).toBeUndefined();
-    expectError(await server.call('GET', '/v1/projects/r/operations/a?$.xgafv=3'), 400, 'INVALID_ARGUMENT', 'INVALID_SYSTEM_PARAMETER');
+    expectError(
+      await server.call('GET', '/v1/projects/r/operations/a?$.xgafv=3'),
+      400,
+      'INVALID_ARGUMENT',
+      'INVALID_SYSTEM_PARAMETER',
+    );
   });
 
   it('accepts the parameters Google clients send, and refuses unknown ones', async () => {
@@ -80,11 +95,32 @@ describe('system parameters', () => {
       'upload_protocol=raw',
       'uploadType=media',
     ];
-    for (const query of accepted) expect((await server.call('GET', `/v1/projects/r/operations/a?${query}`)).status, query).toBe(200);
-    expectError(await server.call('GET', '/v1/projects/r/operations/a?alt=proto'), 400, 'INVALID_ARGUMENT', 'INVALID_SYSTEM_PARAMETER');
-    expectError(await server.call('GET', '/v1/projects/r/operations/a?verbose=1'), 400, 'INVALID_ARGUMENT', 'UNKNOWN_QUERY_PARAMETER');
-    expectError(await server.call('GET', '/v1/projects/r/operations/a?pageSize=1'), 400, 'INVALID_ARGUMENT', 'UNKNOWN_QUERY_PARAMETER');
-    expectError(await server.call('GET', '/v1/projects/r/operations/a?callback=steal'), 400, 'INVALID_ARGUMENT', 'JSONP_NOT_SUPPORTED');
+    for (const query of accepted)
+      expect((await server.call('GET', `/v1/projects/r/operations/a?${query}`)).status, query).toBe(200);
+    expectError(
+      await server.call('GET', '/v1/projects/r/operations/a?alt=proto'),
+      400,
+      'INVALID_ARGUMENT',
+      'INVALID_SYSTEM_PARAMETER',
+    );
+    expectError(
+      await server.call('GET', '/v1/projects/r/operations/a?verbose=1'),
+      400,
+      'INVALID_ARGUMENT',
+      'UNKNOWN_QUERY_PARAMETER',
+    );
+    expectError(
+      await server.call('GET', '/v1/projects/r/operations/a?pageSize=1'),
+      400,
+      'INVALID_ARGUMENT',
+      'UNKNOWN_QUERY_PARAMETER',
+    );
+    expectError(
+      await server.call('GET', '/v1/projects/r/operations/a?callback=steal'),
+      400,
+      'INVALID_ARGUMENT',
+      'JSONP_NOT_SUPPORTED',
+    );
   });
 
   it('pretty-prints on request', async () => {
@@ -97,7 +133,9 @@ describe('system parameters', () => {
     expect((await server.call('GET', '/v1/projects/r/operations/a?fields=name,done')).json).toEqual({
       name: 'projects/r/operations/a',
     });
-    expect((await server.call('GET', '/v1/projects/r/operations/a?fields=metadata/n')).json).toEqual({ metadata: { n: 1 } });
+    expect((await server.call('GET', '/v1/projects/r/operations/a?fields=metadata/n')).json).toEqual({
+      metadata: { n: 1 },
+    });
     expect((await server.call('GET', '/v1/projects/r/operations/a?fields=metadata(%40type)')).json).toEqual({
       metadata: { '@type': 'type.googleapis.com/r.M' },
     });
@@ -105,9 +143,24 @@ describe('system parameters', () => {
     expect(list.json).toEqual({ operations: [{ name: 'projects/r/operations/a' }] });
     const header = await server.call('GET', '/v1/projects/r/operations/a', undefined, { 'x-goog-fieldmask': 'name' });
     expect(header.json).toEqual({ name: 'projects/r/operations/a' });
-    expectError(await server.call('GET', '/v1/projects/r/operations/a?fields=nope'), 400, 'INVALID_ARGUMENT', 'INVALID_FIELD_SELECTOR');
-    expectError(await server.call('GET', '/v1/projects/r/operations/a?fields=name(x)'), 400, 'INVALID_ARGUMENT', 'INVALID_FIELD_SELECTOR');
-    expectError(await server.call('GET', '/v1/projects/r/operations/a?fields=name,,'), 400, 'INVALID_ARGUMENT', 'INVALID_FIELD_SELECTOR');
+    expectError(
+      await server.call('GET', '/v1/projects/r/operations/a?fields=nope'),
+      400,
+      'INVALID_ARGUMENT',
+      'INVALID_FIELD_SELECTOR',
+    );
+    expectError(
+      await server.call('GET', '/v1/projects/r/operations/a?fields=name(x)'),
+      400,
+      'INVALID_ARGUMENT',
+      'INVALID_FIELD_SELECTOR',
+    );
+    expectError(
+      await server.call('GET', '/v1/projects/r/operations/a?fields=name,,'),
+      400,
+      'INVALID_ARGUMENT',
+      'INVALID_FIELD_SELECTOR',
+    );
   });
 });
 
@@ -121,12 +174,21 @@ describe('bad bodies', () => {
       [{ operationId: 'x1', operation: { done: 'yes' } }, 'INVALID_ARGUMENT'],
       [{ operationId: 'x1', operation: { metadata: { progress: 1 } } }, 'INVALID_ARGUMENT'],
       [{ operationId: 'x1', operation: { metadata: { '@type': 'no-slash' } } }, 'INVALID_ARGUMENT'],
-      [{ operationId: 'x1', operation: { metadata: { '@type': 'type.googleapis.com/google.protobuf.Duration', seconds: 1 } } }, 'INVALID_ARGUMENT'],
+      [
+        {
+          operationId: 'x1',
+          operation: { metadata: { '@type': 'type.googleapis.com/google.protobuf.Duration', seconds: 1 } },
+        },
+        'INVALID_ARGUMENT',
+      ],
       [{ operationId: 'x1', operation: { response: EMPTY_ANY } }, 'INVALID_ARGUMENT'],
       [{ operationId: 'x1', operation: { done: true, response: EMPTY_ANY, error: { code: 2 } } }, 'INVALID_ARGUMENT'],
       [{ operationId: 'x1', operation: { done: true, error: { code: 0 } } }, 'INVALID_ARGUMENT'],
       [{ operationId: 'x1', operation: { done: true, error: { code: 5, reason: 'x' } } }, 'UNKNOWN_FIELD'],
-      [{ operationId: 'x1', operation: { done: true, error: { code: 5, details: [{ reason: 'x' }] } } }, 'INVALID_ARGUMENT'],
+      [
+        { operationId: 'x1', operation: { done: true, error: { code: 5, details: [{ reason: 'x' }] } } },
+        'INVALID_ARGUMENT',
+      ],
       [{ operationId: 'x1', operation: { name: 'projects/other/operations/x1' } }, 'INVALID_ARGUMENT'],
       [{ operationId: 'bad id!' }, 'INVALID_NAME'],
       [{ operationId: 7 }, 'INVALID_ARGUMENT'],
@@ -140,29 +202,47 @@ describe('bad bodies', () => {
   });
 
   it('refuses a body that is not JSON, and one over the size limit with 413', async () => {
-    const text = await server.call('POST', '/v1/projects/r/operations', 'operationId=x2', { 'content-type': 'text/plain' });
+    const text = await server.call('POST', '/v1/projects/r/operations', 'operationId=x2', {
+      'content-type': 'text/plain',
+    });
     expectError(text, 415, 'INVALID_ARGUMENT', 'UNSUPPORTED_MEDIA_TYPE');
-    const big = { operationId: 'x2', operation: { metadata: { '@type': 'type.googleapis.com/r.M', blob: 'x'.repeat(70_000) } } };
-    expectError(await server.call('POST', '/v1/projects/r/operations', big), 413, 'INVALID_ARGUMENT', 'REQUEST_TOO_LARGE');
+    const big = {
+      operationId: 'x2',
+      operation: { metadata: { '@type': 'type.googleapis.com/r.M', blob: 'x'.repeat(70_000) } },
+    };
+    expectError(
+      await server.call('POST', '/v1/projects/r/operations', big),
+      413,
+      'INVALID_ARGUMENT',
+      'REQUEST_TOO_LARGE',
+    );
     expect((await server.call('GET', '/v1/projects/r/operations/x2')).status).toBe(404);
   });
 
   it('accepts a cancel with no body, an empty JSON body, or {}, and refuses fields', async () => {
     await server.createOperation('projects/r', 'c1');
     expect((await server.call('POST', '/v1/projects/r/operations/c1:cancel')).json).toEqual({});
-    expect((await server.call('POST', '/v1/projects/r/operations/c1:cancel', '', { 'content-type': 'application/json' })).json).toEqual({});
+    expect(
+      (await server.call('POST', '/v1/projects/r/operations/c1:cancel', '', { 'content-type': 'application/json' }))
+        .json,
+    ).toEqual({});
     expect((await server.call('POST', '/v1/projects/r/operations/c1:cancel', {})).json).toEqual({});
-    const named = await server.call('POST', '/v1/projects/r/operations/c1:cancel', { name: 'projects/r/operations/c1' });
+    const named = await server.call('POST', '/v1/projects/r/operations/c1:cancel', {
+      name: 'projects/r/operations/c1',
+    });
     expectError(named, 400, 'INVALID_ARGUMENT', 'UNKNOWN_FIELD');
   });
 });
 
 describe('create and patch rules', () => {
   it('keeps numbers beyond double precision exactly', async () => {
-    const body = '{"operationId":"big","operation":{"metadata":{"@type":"type.googleapis.com/r.M","count":18446744073709551615,"ratio":0.1}}}';
+    const body =
+      '{"operationId":"big","operation":{"metadata":{"@type":"type.googleapis.com/r.M","count":18446744073709551615,"ratio":0.1}}}';
     const created = await server.call('POST', '/v1/projects/r/operations', body);
     expect(created.text).toContain('"count":18446744073709551615');
-    expect((await server.call('GET', '/v1/projects/r/operations/big')).text).toContain('"count":18446744073709551615,"ratio":0.1');
+    expect((await server.call('GET', '/v1/projects/r/operations/big')).text).toContain(
+      '"count":18446744073709551615,"ratio":0.1',
+    );
   });
 
   it('accepts snake_case field names as proto3 JSON parsers must', async () => {
@@ -177,10 +257,19 @@ describe('create and patch rules', () => {
 
   it('applies an omitted mask to the populated fields and * to all of them', async () => {
     await server.createOperation('projects/r', 'm1', { metadata: { '@type': 'type.googleapis.com/r.M', n: 1 } });
-    const noMask = await server.call('PATCH', '/v1/projects/r/operations/m1', { operation: { done: true, response: EMPTY_ANY } });
-    expect(noMask.json).toEqual({ name: 'projects/r/operations/m1', metadata: { '@type': 'type.googleapis.com/r.M', n: 1 }, done: true, response: EMPTY_ANY });
+    const noMask = await server.call('PATCH', '/v1/projects/r/operations/m1', {
+      operation: { done: true, response: EMPTY_ANY },
+    });
+    expect(noMask.json).toEqual({
+      name: 'projects/r/operations/m1',
+      metadata: { '@type': 'type.googleapis.com/r.M', n: 1 },
+      done: true,
+      response: EMPTY_ANY,
+    });
     await server.createOperation('projects/r', 'm2', { metadata: { '@type': 'type.googleapis.com/r.M', n: 1 } });
-    const star = await server.call('PATCH', '/v1/projects/r/operations/m2?updateMask=*', { operation: { done: true, response: EMPTY_ANY } });
+    const star = await server.call('PATCH', '/v1/projects/r/operations/m2?updateMask=*', {
+      operation: { done: true, response: EMPTY_ANY },
+    });
     expect(star.json).toEqual({ name: 'projects/r/operations/m2', done: true, response: EMPTY_ANY });
   });
 
@@ -190,15 +279,23 @@ describe('create and patch rules', () => {
     const first = await server.call('PATCH', '/v1/projects/r/operations/twice', patch);
     const again = await server.call('PATCH', '/v1/projects/r/operations/twice', patch);
     expect(again.json).toEqual(first.json);
-    const other = await server.call('PATCH', '/v1/projects/r/operations/twice', { operation: { done: true, response: EMPTY_ANY } });
+    const other = await server.call('PATCH', '/v1/projects/r/operations/twice', {
+      operation: { done: true, response: EMPTY_ANY },
+    });
     expectError(other, 400, 'FAILED_PRECONDITION', 'OPERATION_DONE');
   });
 
   it('refuses a mask given both in the query and the body, and a path inside metadata', async () => {
     await server.createOperation('projects/r', 'mask');
-    const both = await server.call('PATCH', '/v1/projects/r/operations/mask?updateMask=done', { operation: { done: true }, updateMask: 'done' });
+    const both = await server.call('PATCH', '/v1/projects/r/operations/mask?updateMask=done', {
+      operation: { done: true },
+      updateMask: 'done',
+    });
     expectError(both, 400, 'INVALID_ARGUMENT', 'INVALID_ARGUMENT');
-    const inside = await server.call('PATCH', '/v1/projects/r/operations/mask', { operation: {}, updateMask: 'metadata.progress' });
+    const inside = await server.call('PATCH', '/v1/projects/r/operations/mask', {
+      operation: {},
+      updateMask: 'metadata.progress',
+    });
     expectError(inside, 400, 'INVALID_ARGUMENT', 'INVALID_UPDATE_MASK');
   });
 });
@@ -242,14 +339,31 @@ describe('wait', () => {
     const capped = await server.call('POST', '/v1/projects/r/operations/w1:wait?timeout=30s');
     expect(capped.json).toEqual({ name: 'projects/r/operations/w1' });
     expect(Date.now() - started).toBeLessThan(5000);
-    expectError(await server.call('POST', '/v1/projects/r/operations/w1:wait', { timeout: '-1s' }), 400, 'INVALID_ARGUMENT', 'INVALID_DURATION');
-    expectError(await server.call('POST', '/v1/projects/r/operations/w1:wait', { timeout: 5 }), 400, 'INVALID_ARGUMENT', 'INVALID_DURATION');
-    expectError(await server.call('POST', '/v1/projects/r/operations/missing:wait'), 404, 'NOT_FOUND', 'OPERATION_NOT_FOUND');
+    expectError(
+      await server.call('POST', '/v1/projects/r/operations/w1:wait', { timeout: '-1s' }),
+      400,
+      'INVALID_ARGUMENT',
+      'INVALID_DURATION',
+    );
+    expectError(
+      await server.call('POST', '/v1/projects/r/operations/w1:wait', { timeout: 5 }),
+      400,
+      'INVALID_ARGUMENT',
+      'INVALID_DURATION',
+    );
+    expectError(
+      await server.call('POST', '/v1/projects/r/operations/missing:wait'),
+      404,
+      'NOT_FOUND',
+      'OPERATION_NOT_FOUND',
+    );
   });
 
   it('wakes many waiters at once when the operation completes', async () => {
     await server.createOperation('projects/r', 'many');
-    const waiters = Array.from({ length: 200 }, () => server.call('POST', '/v1/projects/r/operations/many:wait', { timeout: '10s' }));
+    const waiters = Array.from({ length: 200 }, () =>
+      server.call('POST', '/v1/projects/r/operations/many:wait', { timeout: '10s' }),
+    );
     await new Promise((resolve) => setTimeout(resolve, 200));
     await server.call('PATCH', '/v1/projects/r/operations/many', { operation: { done: true, response: EMPTY_ANY } });
     for (const waited of await Promise.all(waiters)) expect(waited.json.done).toBe(true);
@@ -268,14 +382,27 @@ describe('list', () => {
   it('coerces large page sizes, lists across collections with -, and accepts return_partial_success', async () => {
     await server.createOperation('projects/r/instances/i1', 'x');
     await server.createOperation('projects/r/instances/i2', 'y');
-    const across = await server.call('GET', '/v1/projects/r/instances/-/operations?pageSize=5000&returnPartialSuccess=true');
+    const across = await server.call(
+      'GET',
+      '/v1/projects/r/instances/-/operations?pageSize=5000&returnPartialSuccess=true',
+    );
     expect(across.json.operations.map((op: any) => op.name)).toEqual([
       'projects/r/instances/i2/operations/y',
       'projects/r/instances/i1/operations/x',
     ]);
     expect(across.json.unreachable).toBeUndefined();
-    expectError(await server.call('GET', '/v1/projects/r/operations?pageSize=ten'), 400, 'INVALID_ARGUMENT', 'INVALID_PAGE_SIZE');
-    expectError(await server.call('GET', '/v1/projects/r/operations?pageSize=1&pageSize=2'), 400, 'INVALID_ARGUMENT', 'INVALID_ARGUMENT');
+    expectError(
+      await server.call('GET', '/v1/projects/r/operations?pageSize=ten'),
+      400,
+      'INVALID_ARGUMENT',
+      'INVALID_PAGE_SIZE',
+    );
+    expectError(
+      await server.call('GET', '/v1/projects/r/operations?pageSize=1&pageSize=2'),
+      400,
+      'INVALID_ARGUMENT',
+      'INVALID_ARGUMENT',
+    );
     expectError(await server.call('POST', '/v1/projects/-/operations', {}), 400, 'INVALID_ARGUMENT', 'INVALID_NAME');
   });
 

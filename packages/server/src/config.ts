@@ -2,6 +2,7 @@
  * The server's configuration: every setting, its default, and its environment variable, in one
  * table. Precedence: command-line flags, then environment variables, then these defaults.
  */
+import { delimiter } from 'node:path';
 import { parseDuration } from './contract/duration.js';
 
 export interface ServerConfig {
@@ -9,7 +10,7 @@ export interface ServerConfig {
   host: string;
   /** Port for REST; 0 picks any free port. @default 8080 */
   port: number;
-  /** A SQLite file path, or `:memory:`. @default './data/longrun.db' */
+  /** A SQLite file path, `:memory:`, or a PostgreSQL URL (`postgres://…`). @default './data/longrun.db' */
   store: string;
   /** How long a provider has to acknowledge a cancel before the server ends the operation CANCELLED. @default 30 s */
   cancelGracePeriodMs: number;
@@ -21,8 +22,14 @@ export interface ServerConfig {
   pageTokenSecret: string | undefined;
   /** `NORMAL` survives a process crash, `FULL` also a machine crash (an fsync per write). @default 'NORMAL' */
   sqliteSynchronous: 'NORMAL' | 'FULL';
+  /** Connections each replica keeps to PostgreSQL at most (one more listens for events). @default 10 */
+  postgresPoolSize: number;
   /** pino log level. @default 'info' */
   logLevel: string;
+  /** Port for gRPC (HTTP/2 without TLS: gRPC, gRPC-web, Connect); 0 picks any free port; unset, no gRPC. @default unset */
+  grpcPort: number | undefined;
+  /** FileDescriptorSet files (`buf build -o`) whose types an Any may hold over gRPC, besides the built-in ones. @default [] */
+  descriptorSets: string[];
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -34,7 +41,10 @@ export const DEFAULT_CONFIG: ServerConfig = {
   maxBodyBytes: 4 * 1024 * 1024,
   pageTokenSecret: undefined,
   sqliteSynchronous: 'NORMAL',
+  postgresPoolSize: 10,
   logLevel: 'info',
+  grpcPort: undefined,
+  descriptorSets: [],
 };
 
 type Parser = (text: string, name: string) => ServerConfig[keyof ServerConfig];
@@ -64,6 +74,9 @@ const oneOf =
 
 const text: Parser = (value) => value;
 
+/** A list of paths, separated as in PATH (`:`, or `;` on Windows). */
+const paths: Parser = (value) => value.split(delimiter).filter((path) => path !== '');
+
 /** Every setting: its environment variable and how a string (flag or variable) is read. */
 export const SETTINGS: { [K in keyof ServerConfig]: { env: string; parse: Parser } } = {
   host: { env: 'LONGRUN_HOST', parse: text },
@@ -74,7 +87,10 @@ export const SETTINGS: { [K in keyof ServerConfig]: { env: string; parse: Parser
   maxBodyBytes: { env: 'LONGRUN_MAX_BODY_BYTES', parse: integer(1024, 1024 ** 3) },
   pageTokenSecret: { env: 'LONGRUN_PAGE_TOKEN_SECRET', parse: text },
   sqliteSynchronous: { env: 'LONGRUN_SQLITE_SYNCHRONOUS', parse: oneOf('NORMAL', 'FULL') },
+  postgresPoolSize: { env: 'LONGRUN_POSTGRES_POOL_SIZE', parse: integer(1, 1000) },
   logLevel: { env: 'LONGRUN_LOG_LEVEL', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },
+  grpcPort: { env: 'LONGRUN_GRPC_PORT', parse: integer(0, 65535) },
+  descriptorSets: { env: 'LONGRUN_DESCRIPTOR_SETS', parse: paths },
 };
 
 export class ConfigError extends Error {}
@@ -92,7 +108,10 @@ export function resolveConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): ServerConfig {
   const config: Record<string, unknown> = { ...DEFAULT_CONFIG };
-  for (const [key, setting] of Object.entries(SETTINGS) as [keyof ServerConfig, (typeof SETTINGS)[keyof ServerConfig]][]) {
+  for (const [key, setting] of Object.entries(SETTINGS) as [
+    keyof ServerConfig,
+    (typeof SETTINGS)[keyof ServerConfig],
+  ][]) {
     const flag = flags[key];
     const fromEnv = env[setting.env];
     if (flag !== undefined) config[key] = setting.parse(flag, key);

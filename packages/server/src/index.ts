@@ -10,6 +10,6 @@
  */
 export { ConfigError, DEFAULT_CONFIG, resolveConfig, SETTINGS, type ServerConfig } from './config.js';
 export { ApiError, ERROR_DOMAIN, REASONS, type Reason } from './contract/errors.js';
-export { OperationsService } from './service/operations-service.js';
 export { openStore, type RunningServer, startServer } from './server.js';
+export { OperationsService } from './service/operations-service.js';
 export type { OperationRecord, OperationStore } from './store/store.js';

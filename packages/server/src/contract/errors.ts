@@ -3,7 +3,7 @@
  * google.rpc.Code it carries, and the HTTP status where it differs from code.proto's mapping.
  * Transports render an `ApiError`; nothing else decides a code.
  */
-import { type Any, type BadRequest, Code, type ErrorInfo, type Status, httpStatusOf } from '@longrun/client';
+import { type Any, type BadRequest, Code, type ErrorInfo, httpStatusOf, type Status } from '@longrun/client';
 
 /** `ErrorInfo.domain` of every error longrun raises. */
 export const ERROR_DOMAIN = 'longrun';

@@ -14,7 +14,9 @@ const OUTPUT_ONLY = new Set(['name']);
  */
 export function updatedFields(mask: string | undefined, operation: OperationInput): OperationField[] {
   if (mask === undefined || mask.trim() === '') {
-    return RESULT_FIELDS.filter((field) => (field === 'done' ? operation.done === true : operation[field] !== undefined));
+    return RESULT_FIELDS.filter((field) =>
+      field === 'done' ? operation.done === true : operation[field] !== undefined,
+    );
   }
   const fields = new Set<OperationField>();
   for (const raw of mask.split(',')) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from './errors.js';
-import { checkOperationId, parseListName, parseOperationName, parseParent, parentPattern } from './names.js';
+import { checkOperationId, parentPattern, parseListName, parseOperationName, parseParent } from './names.js';
 
 describe('parseOperationName', () => {
   it.each([

@@ -70,7 +70,8 @@ export function parseOperationName(name: string, field = 'name'): OperationName 
   const parentSegments = segments.slice(0, at);
   checkParentSegments(parentSegments, name, field, false);
   const id = segments.slice(at + 1).join('/');
-  if (id.length > MAX_ID_LENGTH) throw invalidField(field, `the id is longer than ${MAX_ID_LENGTH} characters`, 'INVALID_NAME');
+  if (id.length > MAX_ID_LENGTH)
+    throw invalidField(field, `the id is longer than ${MAX_ID_LENGTH} characters`, 'INVALID_NAME');
   return { name, parent: parentSegments.join('/'), id };
 }
 

@@ -61,7 +61,10 @@ export function readAny(value: unknown, field: string): string {
   if (!isJsonObject(value)) throw invalidField(field, 'must be a JSON object (a google.protobuf.Any)');
   const typeUrl = value['@type'];
   if (typeof typeUrl !== 'string' || typeUrl === '') {
-    throw invalidField(`${field}.@type`, 'is required: every Any names its type, such as "type.googleapis.com/pkg.Msg"');
+    throw invalidField(
+      `${field}.@type`,
+      'is required: every Any names its type, such as "type.googleapis.com/pkg.Msg"',
+    );
   }
   const match = TYPE_URL.exec(typeUrl);
   if (!match) throw invalidField(`${field}.@type`, `"${typeUrl}" is not a type URL ("{host}/{package}.{Message}")`);
@@ -80,7 +83,8 @@ export function readAny(value: unknown, field: string): string {
 export function readStatus(value: unknown, field: string): string {
   if (!isJsonObject(value)) throw invalidField(field, 'must be a JSON object (a google.rpc.Status)');
   for (const key of Object.keys(value)) {
-    if (!STATUS_FIELDS.has(key)) throw invalidField(`${field}.${key}`, 'is not a field of google.rpc.Status', 'UNKNOWN_FIELD');
+    if (!STATUS_FIELDS.has(key))
+      throw invalidField(`${field}.${key}`, 'is not a field of google.rpc.Status', 'UNKNOWN_FIELD');
   }
   const code = readInt32(value.code, `${field}.code`);
   // An error with OK (0) would read as success, and codes outside google.rpc.Code confuse clients.
@@ -94,7 +98,7 @@ export function readStatus(value: unknown, field: string): string {
   }
   if (value.details !== undefined && value.details !== null) {
     if (!Array.isArray(value.details)) throw invalidField(`${field}.details`, 'must be an array of Any');
-    value.details.forEach((detail, i) => readAny(detail, `${field}.details[${i}]`));
+    for (const [i, detail] of value.details.entries()) readAny(detail, `${field}.details[${i}]`);
     if (value.details.length > 0) status.details = value.details;
   }
   return stringifyJson(status);

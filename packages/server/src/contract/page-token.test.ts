@@ -33,7 +33,9 @@ describe('PageTokens', () => {
     const token = tokens.mint(cursor);
     const bytes = Buffer.from(token, 'base64url');
     bytes[bytes.length - 1]! ^= 1;
-    expect(reason(() => tokens.read(bytes.toString('base64url'), 'projects/p', 'done = true'))).toBe('INVALID_PAGE_TOKEN');
+    expect(reason(() => tokens.read(bytes.toString('base64url'), 'projects/p', 'done = true'))).toBe(
+      'INVALID_PAGE_TOKEN',
+    );
     expect(reason(() => new PageTokens(Buffer.from('other')).read(token, 'projects/p', 'done = true'))).toBe(
       'INVALID_PAGE_TOKEN',
     );

@@ -3,11 +3,12 @@
  * (route, system parameters, query, body), calls the service, and encodes the answer as
  * proto3 JSON or as an AIP-193 error. Every failure, whatever its cause, leaves as the envelope.
  */
-import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+
 import { codeName } from '@longrun/client';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import { parseDuration } from '../contract/duration.js';
 import { ApiError, invalidField } from '../contract/errors.js';
 import { isJsonObject, parseJson, stringifyJson } from '../contract/json.js';
-import { parseDuration } from '../contract/duration.js';
 import { renderOperation } from '../contract/operation.js';
 import type { OperationsService } from '../service/operations-service.js';
 import type { OperationRecord } from '../store/store.js';
@@ -73,7 +74,11 @@ function canonical(
     const name = Object.hasOwn(allowed, key) ? allowed[key] : undefined;
     if (!name) {
       const reason = where === 'query' ? 'UNKNOWN_QUERY_PARAMETER' : 'UNKNOWN_FIELD';
-      throw invalidField(key, `is not a ${where === 'query' ? 'query parameter' : 'field of the request body'} of this method`, reason);
+      throw invalidField(
+        key,
+        `is not a ${where === 'query' ? 'query parameter' : 'field of the request body'} of this method`,
+        reason,
+      );
     }
     if (out.has(name)) throw invalidField(key, `is given twice (as ${name} and its other spelling)`);
     if (value !== null) out.set(name, value);
@@ -273,7 +278,13 @@ export function buildRestApp(service: OperationsService, options: RestOptions): 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
   app.setErrorHandler((error, request, reply) => sendError(reply, error, errorFormatOf(queryOf(request.raw.url))));
-  app.setNotFoundHandler((request, reply) => sendError(reply, new ApiError('PATH_NOT_FOUND', `No method is served at ${request.method} ${pathOf(request.raw.url)}`), 2));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(
+      reply,
+      new ApiError('PATH_NOT_FOUND', `No method is served at ${request.method} ${pathOf(request.raw.url)}`),
+      2,
+    ),
+  );
 
   // While shutting down, every answer closes its connection, so a kept-alive client moves on
   // to another replica and the server can finish.

@@ -19,7 +19,17 @@ export interface SystemParams {
 
 const IGNORED = new Set(['quotaUser', 'upload_protocol', 'uploadType']);
 // Names without their optional `$` (so `$.xgafv` is `.xgafv`).
-const SYSTEM = new Set(['.xgafv', 'alt', 'prettyPrint', 'fields', 'key', 'access_token', 'oauth_token', 'callback', ...IGNORED]);
+const SYSTEM = new Set([
+  '.xgafv',
+  'alt',
+  'prettyPrint',
+  'fields',
+  'key',
+  'access_token',
+  'oauth_token',
+  'callback',
+  ...IGNORED,
+]);
 
 export interface ParsedQuery {
   system: SystemParams;
@@ -48,9 +58,13 @@ export function parseQuery(raw: string, fieldMaskHeader: string | undefined): Pa
     }
   }
   if (system.has('callback')) {
-    throw new ApiError('JSONP_NOT_SUPPORTED', 'JSONP (the callback parameter) is not supported: it leaks responses across sites', {
-      fieldViolations: [{ field: 'callback', description: 'JSONP is not supported' }],
-    });
+    throw new ApiError(
+      'JSONP_NOT_SUPPORTED',
+      'JSONP (the callback parameter) is not supported: it leaks responses across sites',
+      {
+        fieldViolations: [{ field: 'callback', description: 'JSONP is not supported' }],
+      },
+    );
   }
   const alt = system.get('alt');
   if (alt !== undefined && alt !== 'json' && alt !== 'json;enum-encoding=int') {

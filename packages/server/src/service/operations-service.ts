@@ -8,13 +8,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError, invalidField } from '../contract/errors.js';
 import { updatedFields } from '../contract/field-mask.js';
-import {
-  checkOperationId,
-  operationName,
-  parseListName,
-  parseOperationName,
-  parseParent,
-} from '../contract/names.js';
+import { checkOperationId, operationName, parseListName, parseOperationName, parseParent } from '../contract/names.js';
 import { checkResult, type OperationInput, readOperation } from '../contract/operation.js';
 import type { PageTokens } from '../contract/page-token.js';
 import type { EventHub, OperationEvent } from '../events/event-hub.js';
@@ -165,7 +159,12 @@ export class OperationsService {
     let changed = false;
     const record = await this.#store.update(name, (current) => {
       changed = false;
-      const next: ResultState = { done: current.done, metadata: current.metadata, error: current.error, response: current.response };
+      const next: ResultState = {
+        done: current.done,
+        metadata: current.metadata,
+        error: current.error,
+        response: current.response,
+      };
       for (const field of fields) {
         if (field === 'done') next.done = input.done ?? false;
         else next[field] = input[field] ?? null;
@@ -179,7 +178,12 @@ export class OperationsService {
       checkResult(next);
       changed = true;
       const now = this.#now();
-      return { ...next, updateTime: now, doneTime: next.done ? now : null, cancelRequestTime: current.cancelRequestTime };
+      return {
+        ...next,
+        updateTime: now,
+        doneTime: next.done ? now : null,
+        cancelRequestTime: current.cancelRequestTime,
+      };
     });
     if (!record) throw notFound(name);
     if (changed) this.#publish({ type: 'updated', name, record });
@@ -326,5 +330,7 @@ function cancelledChange(current: OperationRecord, now: number, requestedAt: num
 }
 
 function hashCreate(state: ResultState): string {
-  return createHash('sha256').update(JSON.stringify([state.done, state.metadata, state.error, state.response])).digest('base64url');
+  return createHash('sha256')
+    .update(JSON.stringify([state.done, state.metadata, state.error, state.response]))
+    .digest('base64url');
 }

@@ -174,7 +174,10 @@ export function describeStoreContract(backend: string, harness: StoreHarness): v
       await created(store, 'projects/c/operations/none');
       expect(await store.earliestPendingCancel()).toBe(1000);
       expect(await store.cancelRequestedBefore(2000, 10)).toEqual(['projects/c/operations/a']);
-      expect(await store.cancelRequestedBefore(5000, 10)).toEqual(['projects/c/operations/a', 'projects/c/operations/b']);
+      expect(await store.cancelRequestedBefore(5000, 10)).toEqual([
+        'projects/c/operations/a',
+        'projects/c/operations/b',
+      ]);
       expect(await store.cancelRequestedBefore(5000, 1)).toHaveLength(1);
     });
 

@@ -52,7 +52,10 @@ export class PostgresSchemaError extends Error {
  * session-level advisory lock (keyed by the schema) throughout: a replica that starts while
  * another migrates waits, then finds nothing left to do.
  */
-export async function migrate(client: pg.ClientBase, migrations: readonly string[] = POSTGRES_MIGRATIONS): Promise<void> {
+export async function migrate(
+  client: pg.ClientBase,
+  migrations: readonly string[] = POSTGRES_MIGRATIONS,
+): Promise<void> {
   const { rows } = await client.query<{ version: string; schema: string | null }>(
     `SELECT current_setting('server_version_num') AS version, current_schema() AS schema`,
   );
@@ -75,7 +78,9 @@ export async function migrate(client: pg.ClientBase, migrations: readonly string
          applied_at timestamptz NOT NULL DEFAULT now()
        )`,
     );
-    const applied = await client.query<{ version: number | null }>('SELECT max(version) AS version FROM longrun_migrations');
+    const applied = await client.query<{ version: number | null }>(
+      'SELECT max(version) AS version FROM longrun_migrations',
+    );
     const current = applied.rows[0]?.version ?? 0;
     if (current > migrations.length) {
       throw new PostgresSchemaError(
@@ -102,5 +107,7 @@ export async function migrate(client: pg.ClientBase, migrations: readonly string
 
 function formatVersion(num: number): string {
   if (!Number.isFinite(num)) return 'of unknown version';
-  return num >= 100000 ? `${Math.floor(num / 10000)}.${num % 10000}` : `${Math.floor(num / 10000)}.${Math.floor(num / 100) % 100}`;
+  return num >= 100000
+    ? `${Math.floor(num / 10000)}.${num % 10000}`
+    : `${Math.floor(num / 10000)}.${Math.floor(num / 100) % 100}`;
 }

@@ -164,14 +164,15 @@ export class SqliteStore implements OperationStore {
   }
 
   cancelRequestedBefore(time: number, limit: number): Promise<string[]> {
-    return this.#run(() =>
-      this.#db
-        .prepare(
-          `SELECT name FROM operations WHERE done = 0 AND cancel_request_time IS NOT NULL
+    return this.#run(
+      () =>
+        this.#db
+          .prepare(
+            `SELECT name FROM operations WHERE done = 0 AND cancel_request_time IS NOT NULL
              AND cancel_request_time <= ? ORDER BY cancel_request_time LIMIT ?`,
-        )
-        .pluck()
-        .all(time, limit) as string[],
+          )
+          .pluck()
+          .all(time, limit) as string[],
     );
   }
 
@@ -187,7 +188,9 @@ export class SqliteStore implements OperationStore {
 
   secret(key: string, create: () => Buffer): Promise<Buffer> {
     return this.#run(() => {
-      this.#db.prepare('INSERT INTO secrets (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING').run(key, create());
+      this.#db
+        .prepare('INSERT INTO secrets (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING')
+        .run(key, create());
       return this.#db.prepare('SELECT value FROM secrets WHERE key = ?').pluck().get(key) as Buffer;
     });
   }
