@@ -77,7 +77,7 @@ describe('longrun serve', () => {
   it('refuses a bad setting with one clear line and exit code 2', async () => {
     const bad = run(['serve', '--port', 'eighty']);
     expect(await bad.exited).toBe(2);
-    expect(bad.output().stderr.trim()).toBe('longrun: port: "eighty" is not an integer from 0 to 65535');
+    expect(bad.output().stderr.trim()).toBe('longrun: --port: "eighty" is not an integer from 0 to 65535');
     const badEnv = run(['serve', '--port', '0'], { LONGRUN_CANCEL_GRACE: 'soon' });
     expect(await badEnv.exited).toBe(2);
     expect(badEnv.output().stderr).toContain('LONGRUN_CANCEL_GRACE');

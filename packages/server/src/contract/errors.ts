@@ -39,6 +39,20 @@ export const REASONS = {
   PATH_NOT_FOUND: { code: Code.NOT_FOUND },
   METHOD_NOT_ALLOWED: { code: Code.UNIMPLEMENTED, httpStatus: 405 },
   NOT_SUPPORTED: { code: Code.UNIMPLEMENTED },
+  // Access and limits.
+  UNAUTHENTICATED: { code: Code.UNAUTHENTICATED },
+  PERMISSION_DENIED: { code: Code.PERMISSION_DENIED },
+  RATE_LIMITED: { code: Code.RESOURCE_EXHAUSTED },
+  TOO_MANY_WAITERS: { code: Code.RESOURCE_EXHAUSTED },
+  OPERATION_TOO_LARGE: { code: Code.INVALID_ARGUMENT },
+  // Watch streams and webhooks (docs/watch-and-webhooks.md).
+  TOO_MANY_STREAMS: { code: Code.RESOURCE_EXHAUSTED },
+  SLOW_CONSUMER: { code: Code.RESOURCE_EXHAUSTED },
+  INVALID_EVENT_ID: { code: Code.INVALID_ARGUMENT },
+  EVENT_ID_EXPIRED: { code: Code.OUT_OF_RANGE },
+  WEBHOOK_NOT_FOUND: { code: Code.NOT_FOUND },
+  WEBHOOK_ALREADY_EXISTS: { code: Code.ALREADY_EXISTS },
+  DELIVERY_NOT_FOUND: { code: Code.NOT_FOUND },
   // The server itself.
   STORE_UNAVAILABLE: { code: Code.UNAVAILABLE },
   SHUTTING_DOWN: { code: Code.UNAVAILABLE },
@@ -59,6 +73,8 @@ export interface ApiErrorOptions {
   fieldViolations?: FieldViolation[];
   /** Extra headers a transport should send (for example `Allow`). */
   headers?: Record<string, string>;
+  /** When the caller may retry: a RetryInfo detail, and `Retry-After` over HTTP. */
+  retryDelayMs?: number;
 }
 
 /** An error with a contract meaning. Anything thrown that is not an `ApiError` is INTERNAL. */
@@ -69,6 +85,7 @@ export class ApiError extends Error {
   readonly metadata: Record<string, string> | undefined;
   readonly fieldViolations: FieldViolation[] | undefined;
   readonly headers: Record<string, string> | undefined;
+  readonly retryDelayMs: number | undefined;
 
   constructor(reason: Reason, message: string, options: ApiErrorOptions = {}) {
     super(message);
@@ -79,7 +96,11 @@ export class ApiError extends Error {
     this.httpStatus = spec.httpStatus ?? httpStatusOf[spec.code];
     this.metadata = options.metadata;
     this.fieldViolations = options.fieldViolations;
-    this.headers = options.headers;
+    this.retryDelayMs = options.retryDelayMs;
+    this.headers =
+      options.retryDelayMs === undefined
+        ? options.headers
+        : { ...options.headers, 'retry-after': String(Math.max(1, Math.ceil(options.retryDelayMs / 1000))) };
   }
 
   /** The error as a `google.rpc.Status`: ErrorInfo first, then BadRequest when a field is at fault. */
@@ -91,6 +112,9 @@ export class ApiError extends Error {
     };
     if (this.metadata && Object.keys(this.metadata).length > 0) errorInfo.metadata = this.metadata;
     const details: Any[] = [errorInfo];
+    if (this.retryDelayMs !== undefined) {
+      details.push({ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${this.retryDelayMs / 1000}s` });
+    }
     if (this.fieldViolations?.length) {
       const badRequest: BadRequest = {
         '@type': 'type.googleapis.com/google.rpc.BadRequest',

@@ -7,7 +7,7 @@
 import { invalidField } from './errors.js';
 
 export const OPERATIONS_COLLECTION = 'operations';
-/** The longest operation name accepted, in characters. */
+/** The longest operation name accepted, in characters (the configurable limit may only lower it). */
 export const MAX_NAME_LENGTH = 1024;
 /** The longest operation id accepted (the part after `operations/`), in characters. */
 export const MAX_ID_LENGTH = 256;
@@ -56,11 +56,13 @@ function checkParentSegments(segments: string[], text: string, field: string, al
   }
 }
 
+function checkLength(text: string, field: string, maxLength: number): void {
+  if (text.length > maxLength) throw invalidField(field, `longer than ${maxLength} characters`, 'INVALID_NAME');
+}
+
 /** Parses and validates an operation's full name. */
-export function parseOperationName(name: string, field = 'name'): OperationName {
-  if (name.length > MAX_NAME_LENGTH) {
-    throw invalidField(field, `longer than ${MAX_NAME_LENGTH} characters`, 'INVALID_NAME');
-  }
+export function parseOperationName(name: string, field = 'name', maxLength = MAX_NAME_LENGTH): OperationName {
+  checkLength(name, field, maxLength);
   if (name === '') throw invalidField(field, 'is required', 'INVALID_NAME');
   const segments = splitSegments(name, field);
   const at = collectionIndex(segments);
@@ -76,12 +78,13 @@ export function parseOperationName(name: string, field = 'name'): OperationName 
 }
 
 /** Validates a parent (`projects/p`, or `""` for top-level operations). */
-export function parseParent(parent: string, options: { field?: string; allowWildcard?: boolean } = {}): string {
+export function parseParent(
+  parent: string,
+  options: { field?: string; allowWildcard?: boolean; maxLength?: number } = {},
+): string {
   const field = options.field ?? 'parent';
   if (parent === '') return '';
-  if (parent.length > MAX_NAME_LENGTH) {
-    throw invalidField(field, `longer than ${MAX_NAME_LENGTH} characters`, 'INVALID_NAME');
-  }
+  checkLength(parent, field, options.maxLength ?? MAX_NAME_LENGTH);
   const segments = splitSegments(parent, field);
   if (collectionIndex(segments) >= 0) {
     throw invalidField(field, `"${parent}" is inside an operation; operations have no children`, 'INVALID_NAME');
@@ -95,11 +98,11 @@ export function parseParent(parent: string, options: { field?: string; allowWild
  * parent itself (`projects/p`, as Cloud Run sends it) and the collection (`projects/p/operations`,
  * as Spanner does); `operations` and `""` mean the top level.
  */
-export function parseListName(name: string, field = 'name'): string {
+export function parseListName(name: string, field = 'name', maxLength = MAX_NAME_LENGTH): string {
   if (name === OPERATIONS_COLLECTION) return '';
   const suffix = `/${OPERATIONS_COLLECTION}`;
   const parent = name.endsWith(suffix) ? name.slice(0, -suffix.length) : name;
-  return parseParent(parent, { field, allowWildcard: true });
+  return parseParent(parent, { field, allowWildcard: true, maxLength });
 }
 
 /** Joins a parent and an id into the operation's name. */

@@ -3,29 +3,95 @@
  * (route, system parameters, query, body), calls the service, and encodes the answer as
  * proto3 JSON or as an AIP-193 error. Every failure, whatever its cause, leaves as the envelope.
  */
-
+import { randomUUID } from 'node:crypto';
 import { codeName } from '@longrun/client';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import { type AccessControl, collectionResource, type Permission, type Principal } from '../auth/access.js';
+import type { RequestGuard } from '../auth/guard.js';
 import { parseDuration } from '../contract/duration.js';
 import { ApiError, invalidField } from '../contract/errors.js';
 import { isJsonObject, parseJson, stringifyJson } from '../contract/json.js';
+import { parseListName } from '../contract/names.js';
 import { renderOperation } from '../contract/operation.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { OperationsService } from '../service/operations-service.js';
-import type { OperationRecord } from '../store/store.js';
+import type { OperationRecord, OperationStore } from '../store/store.js';
 import { discoveryDocument } from './discovery.js';
 import { EMPTY_SCHEMA, LIST_SCHEMA, OPERATION_SCHEMA, parseFieldSelector, type Schema } from './partial-response.js';
 import { type MethodName, route } from './routes.js';
 import { errorFormatOf, parseQuery, type SystemParams } from './system-params.js';
+
+/** The header that tells a provider its operation has a pending cancel request (RFC 3339 time). */
+export const CANCEL_REQUESTED_HEADER = 'x-longrun-cancel-requested';
 
 export interface RestOptions {
   /** Largest request body accepted, in bytes; larger ones get 413. */
   maxBodyBytes: number;
   /** pino's level for the server's own log lines. */
   logLevel: string;
+  access: AccessControl;
+  guard: RequestGuard;
+  metrics: Metrics;
+  /** For readiness: `/readyz` answers 200 only while the store does. */
+  store: Pick<OperationStore, 'ping'>;
+  /** Browser origins allowed to call the API; `*` allows any. Empty: no CORS headers at all. */
+  corsOrigins: string[];
 }
 
-/** The header that tells a provider its operation has a pending cancel request (RFC 3339 time). */
-export const CANCEL_REQUESTED_HEADER = 'x-longrun-cancel-requested';
+/** What the handler learned about a request, for its log line and metrics. */
+interface CallInfo {
+  method: string;
+  code: string;
+  principal: string | undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    call: CallInfo | null;
+  }
+}
+
+/** Headers on every response: nothing here is meant to be framed, sniffed, cached or referred. */
+const SECURITY_HEADERS: Record<string, string> = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+};
+
+const CORS_ALLOWED_HEADERS =
+  'authorization, content-type, x-goog-api-key, x-goog-fieldmask, x-request-id, last-event-id';
+const CORS_EXPOSED_HEADERS = `${CANCEL_REQUESTED_HEADER}, retry-after, x-request-id, www-authenticate`;
+
+/** The secret a request carries: a Bearer token, or an API key (header or `key=`), or `access_token=`. */
+function credential(request: FastifyRequest, system: SystemParams): string | undefined {
+  const authorization = request.headers.authorization;
+  if (authorization !== undefined) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (!match) {
+      throw new ApiError('UNAUTHENTICATED', 'The Authorization header must be "Bearer <token>"', {
+        headers: { 'www-authenticate': 'Bearer realm="longrun"' },
+      });
+    }
+    return match[1];
+  }
+  const apiKey = request.headers['x-goog-api-key'];
+  return (typeof apiKey === 'string' ? apiKey : undefined) ?? system.apiKey ?? system.accessToken;
+}
+
+/** The resource a call is authorised against. */
+function accessedResource(
+  method: MethodName,
+  resource: string,
+  query: Map<string, unknown>,
+  maxLength: number,
+): string {
+  if (method === 'list')
+    return collectionResource(parseListName(String(query.get('name') ?? resource), 'name', maxLength));
+  if (method === 'create') return collectionResource(resource);
+  return resource;
+}
 
 interface Answer {
   json: string;
@@ -137,6 +203,8 @@ function operationAnswer(record: OperationRecord): Answer {
 
 async function dispatch(
   service: OperationsService,
+  guard: RequestGuard,
+  principal: Principal,
   method: MethodName,
   resource: string,
   query: Map<string, unknown>,
@@ -173,7 +241,12 @@ async function dispatch(
       const abort = new AbortController();
       reply.raw.once('close', () => abort.abort());
       const ms = timeout === undefined ? undefined : parseDuration(timeout, 'timeout');
-      return operationAnswer(await service.wait(resource, ms, abort.signal));
+      const done = guard.startWait(principal);
+      try {
+        return operationAnswer(await service.wait(resource, ms, abort.signal));
+      } finally {
+        done();
+      }
     }
     case 'list': {
       const named = query.get('name') as string | undefined;
@@ -247,6 +320,7 @@ function toApiError(error: unknown, log: FastifyRequest['log']): ApiError {
 
 function sendError(reply: FastifyReply, error: unknown, format: 1 | 2): void {
   const apiError = toApiError(error, reply.log);
+  if (reply.request.call) reply.request.call.code = codeName(apiError.code) ?? 'UNKNOWN';
   if (apiError.headers) reply.headers(apiError.headers);
   reply.code(apiError.httpStatus).type('application/json; charset=utf-8').send(renderError(apiError, format));
 }
@@ -266,6 +340,8 @@ function send(reply: FastifyReply, answer: Answer, system: SystemParams): void {
 export function buildRestApp(service: OperationsService, options: RestOptions): FastifyInstance {
   const app = Fastify({
     logger: { level: options.logLevel },
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.maxBodyBytes,
     // The handler reads the raw query itself (system parameters, repeated names, strict encoding).
@@ -286,10 +362,42 @@ export function buildRestApp(service: OperationsService, options: RestOptions): 
     ),
   );
 
-  // While shutting down, every answer closes its connection, so a kept-alive client moves on
-  // to another replica and the server can finish.
+  app.decorateRequest('call', null);
+  const corsOrigins = new Set(options.corsOrigins);
+  app.addHook('onRequest', async (request, reply) => {
+    request.call = { method: 'other', code: 'OK', principal: undefined };
+    reply.header('x-request-id', request.id);
+    const origin = request.headers.origin;
+    if (origin !== undefined && (corsOrigins.has(origin) || corsOrigins.has('*'))) {
+      reply.header('access-control-allow-origin', origin);
+      reply.header('access-control-expose-headers', CORS_EXPOSED_HEADERS);
+      reply.header('vary', 'origin');
+    }
+  });
   app.addHook('onSend', async (_request, reply) => {
+    for (const [header, value] of Object.entries(SECURITY_HEADERS)) {
+      if (!reply.hasHeader(header)) reply.header(header, value);
+    }
+    // While shutting down, every answer closes its connection, so a kept-alive client moves on
+    // to another replica and the server can finish.
     if (service.closing) reply.header('connection', 'close');
+  });
+  // One line per request: no query string (it may hold a key) and no headers are logged.
+  app.addHook('onResponse', async (request, reply) => {
+    const call = request.call;
+    const seconds = reply.elapsedTime / 1000;
+    if (call) options.metrics.observe('rest', call.method, call.code, seconds);
+    request.log.info(
+      {
+        method: request.method,
+        path: pathOf(request.raw.url),
+        rpc: call?.method,
+        principal: call?.principal,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      'request',
+    );
   });
 
   app.route({
@@ -305,13 +413,29 @@ export function buildRestApp(service: OperationsService, options: RestOptions): 
           sendDiscovery(request, reply);
           return reply;
         }
+        if (await serveOperability(path, request, reply, options)) return reply;
+        if (request.method === 'OPTIONS' && reply.hasHeader('access-control-allow-origin')) {
+          reply
+            .code(204)
+            .header('access-control-allow-methods', 'GET, POST, PATCH, DELETE')
+            .header('access-control-allow-headers', CORS_ALLOWED_HEADERS)
+            .header('access-control-max-age', '600')
+            .send();
+          return reply;
+        }
         const { method, resource } = route(request.method, path);
+        request.call!.method = method;
         const fieldMask = request.headers['x-goog-fieldmask'];
         const { system, params } = parseQuery(queryOf(url), typeof fieldMask === 'string' ? fieldMask : undefined);
         format = system.errorFormat;
+        const principal = options.access.authenticate(credential(request, system));
+        request.call!.principal = principal.name;
+        options.guard.admit(principal);
         const query = canonical(params, QUERY_PARAMS[method], 'query');
         const body = canonical(Object.entries(readBody(request)), BODY_FIELDS[method], 'body');
-        send(reply, await dispatch(service, method, resource, query, body, reply), system);
+        const accessed = accessedResource(method, resource, query, service.limits.maxNameLength);
+        options.access.authorize(principal, method satisfies Permission, accessed);
+        send(reply, await dispatch(service, options.guard, principal, method, resource, query, body, reply), system);
       } catch (error) {
         sendError(reply, error, format);
       }
@@ -319,6 +443,36 @@ export function buildRestApp(service: OperationsService, options: RestOptions): 
     },
   });
   return app;
+}
+
+/** `/healthz` (the process answers), `/readyz` (and its store does), `/metrics` (Prometheus). */
+async function serveOperability(
+  path: string,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  options: RestOptions,
+): Promise<boolean> {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return false;
+  switch (path) {
+    case '/healthz':
+      reply.code(200).type('application/json; charset=utf-8').send('{"status":"ok"}');
+      return true;
+    case '/readyz':
+      try {
+        await options.store.ping();
+      } catch {
+        throw new ApiError('STORE_UNAVAILABLE', 'Not ready: the operation store does not answer');
+      }
+      reply.code(200).type('application/json; charset=utf-8').send('{"status":"ready"}');
+      return true;
+    case '/metrics':
+      reply
+        .code(200)
+        .type(options.metrics.registry.contentType)
+        .send(await options.metrics.registry.metrics());
+      return true;
+  }
+  return false;
 }
 
 function sendDiscovery(request: FastifyRequest, reply: FastifyReply): void {

@@ -16,10 +16,36 @@ import { parseFilter } from '../filter/index.js';
 import type { OperationChange, OperationRecord, OperationStore } from '../store/store.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
-export const MAX_PAGE_SIZE = 1000;
+
+/** Bounds on what a request may ask for; every one is a configuration setting. */
+export interface ServiceLimits {
+  maxNameLength: number;
+  maxFilterLength: number;
+  maxFilterDepth: number;
+  maxPageSize: number;
+  /** Bytes of canonical JSON in each of metadata, response and error. */
+  maxOperationFieldBytes: number;
+}
+
+export const DEFAULT_LIMITS: ServiceLimits = {
+  maxNameLength: 1024,
+  maxFilterLength: 4096,
+  maxFilterDepth: 32,
+  maxPageSize: 1000,
+  maxOperationFieldBytes: 1024 * 1024,
+};
 
 /** The error a cancelled operation ends with when its provider did not end it first. */
 export const CANCELLED_ERROR = JSON.stringify({ code: 1, message: 'The operation was cancelled.' });
+
+/** The error an operation ends with when it runs past the maximum pending age. */
+export const EXPIRED_ERROR = JSON.stringify({
+  code: 4,
+  message: 'The operation did not finish within the maximum age this server allows.',
+});
+
+/** How many records one retention step touches, so a sweep never holds the store for long. */
+const RETENTION_BATCH = 500;
 
 export interface ServiceOptions {
   /** How long a provider has to acknowledge a cancel before the server ends the operation CANCELLED. */
@@ -27,7 +53,18 @@ export interface ServiceOptions {
   /** The longest a wait lasts, whatever timeout it asks for. */
   waitMaxMs: number;
   pageTokens: PageTokens;
+  limits?: Partial<ServiceLimits>;
+  /** How long done operations are kept; 0 keeps them forever. */
+  retentionMs?: number;
+  /** Operations not done this long after creation end with DEADLINE_EXCEEDED; 0 for never. */
+  maxPendingAgeMs?: number;
   now?: () => number;
+}
+
+/** What one retention sweep did. */
+export interface SweepResult {
+  expired: number;
+  timedOut: number;
 }
 
 export interface CreateRequest {
@@ -71,6 +108,7 @@ export class OperationsService {
   readonly #events: EventHub;
   readonly #options: ServiceOptions;
   readonly #now: () => number;
+  readonly #limits: ServiceLimits;
   #cancelTimer: NodeJS.Timeout | undefined;
   #cancelTimerAt = Number.POSITIVE_INFINITY;
   #closing = new AbortController();
@@ -80,6 +118,33 @@ export class OperationsService {
     this.#events = events;
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    this.#limits = { ...DEFAULT_LIMITS, ...options.limits };
+  }
+
+  get limits(): Readonly<ServiceLimits> {
+    return this.#limits;
+  }
+
+  #name(name: string): string {
+    return parseOperationName(name, 'name', this.#limits.maxNameLength).name;
+  }
+
+  #operation(value: unknown): OperationInput {
+    const input = readOperation(value);
+    for (const field of ['metadata', 'error', 'response'] as const) {
+      const text = input[field];
+      if (text !== undefined && Buffer.byteLength(text) > this.#limits.maxOperationFieldBytes) {
+        throw new ApiError(
+          'OPERATION_TOO_LARGE',
+          `operation.${field} is larger than the ${this.#limits.maxOperationFieldBytes} bytes this server accepts`,
+          {
+            metadata: { field: `operation.${field}`, limit: String(this.#limits.maxOperationFieldBytes) },
+            fieldViolations: [{ field: `operation.${field}`, description: 'is too large' }],
+          },
+        );
+      }
+    }
+    return input;
   }
 
   /** Picks up cancel requests whose grace period runs out (including those from before a restart). */
@@ -99,11 +164,11 @@ export class OperationsService {
   }
 
   async create(request: CreateRequest): Promise<OperationRecord> {
-    const parent = parseParent(request.parent);
-    const input = readOperation(request.operation);
+    const parent = parseParent(request.parent, { maxLength: this.#limits.maxNameLength });
+    const input = this.#operation(request.operation);
     let id = request.operationId === undefined ? undefined : checkOperationId(request.operationId);
     if (input.name !== undefined) {
-      const named = parseOperationName(input.name, 'operation.name');
+      const named = parseOperationName(input.name, 'operation.name', this.#limits.maxNameLength);
       if (named.parent !== parent) {
         throw invalidField('operation.name', `"${input.name}" is not under the parent "${parent}"`);
       }
@@ -143,15 +208,15 @@ export class OperationsService {
   }
 
   async get(name: string): Promise<OperationRecord> {
-    parseOperationName(name);
+    this.#name(name);
     const record = await this.#store.get(name);
     if (!record) throw notFound(name);
     return record;
   }
 
   async patch(request: PatchRequest): Promise<OperationRecord> {
-    const { name } = parseOperationName(request.name);
-    const input: OperationInput = readOperation(request.operation);
+    const name = this.#name(request.name);
+    const input = this.#operation(request.operation);
     if (input.name !== undefined && input.name !== name) {
       throw invalidField('operation.name', `"${input.name}" is not the operation being updated ("${name}")`);
     }
@@ -191,14 +256,18 @@ export class OperationsService {
   }
 
   async list(request: ListRequest): Promise<ListResult> {
-    const parent = parseListName(request.name);
+    const parent = parseListName(request.name, 'name', this.#limits.maxNameLength);
     const filterText = request.filter ?? '';
-    const filter = parseFilter(filterText);
+    const filter = parseFilter(filterText, {
+      maxLength: this.#limits.maxFilterLength,
+      maxDepth: this.#limits.maxFilterDepth,
+    });
     const requested = request.pageSize ?? 0;
     if (!Number.isInteger(requested) || requested < 0) {
       throw invalidField('page_size', 'must be a non-negative integer', 'INVALID_PAGE_SIZE');
     }
-    const pageSize = requested === 0 ? DEFAULT_PAGE_SIZE : Math.min(requested, MAX_PAGE_SIZE);
+    const maxPageSize = this.#limits.maxPageSize;
+    const pageSize = requested === 0 ? Math.min(DEFAULT_PAGE_SIZE, maxPageSize) : Math.min(requested, maxPageSize);
     const beforeSeq = request.pageToken
       ? this.#options.pageTokens.read(request.pageToken, parent, filterText, this.#now())
       : undefined;
@@ -217,7 +286,7 @@ export class OperationsService {
    * itself; if it has not within the grace period, the server ends it with CANCELLED.
    */
   async cancel(name: string): Promise<void> {
-    parseOperationName(name);
+    this.#name(name);
     const grace = this.#options.cancelGracePeriodMs;
     let changed = false;
     const record = await this.#store.update(name, (current) => {
@@ -235,7 +304,7 @@ export class OperationsService {
 
   /** Removes the record; the work itself is not cancelled (the contract's Delete). */
   async delete(name: string): Promise<void> {
-    parseOperationName(name);
+    this.#name(name);
     if (!(await this.#store.delete(name))) throw notFound(name);
     this.#publish({ type: 'deleted', name });
   }
@@ -245,7 +314,7 @@ export class OperationsService {
    * passes, the caller goes away, or the server shuts down, with the latest state.
    */
   async wait(name: string, timeoutMs: number | undefined, signal?: AbortSignal): Promise<OperationRecord> {
-    parseOperationName(name);
+    this.#name(name);
     const timeout = Math.min(timeoutMs ?? this.#options.waitMaxMs, this.#options.waitMaxMs);
     // Subscribe before reading, so a completion between the two cannot be missed.
     let onEvent!: (event: OperationEvent) => void;
@@ -273,6 +342,44 @@ export class OperationsService {
       stop.abort();
       unsubscribe();
     }
+  }
+
+  /**
+   * One retention sweep, in bounded batches: removes done operations older than the retention
+   * period, and ends operations pending longer than the maximum age with DEADLINE_EXCEEDED.
+   */
+  async sweep(): Promise<SweepResult> {
+    const result: SweepResult = { expired: 0, timedOut: 0 };
+    const now = this.#now();
+    const retention = this.#options.retentionMs ?? 0;
+    if (retention > 0) {
+      for (;;) {
+        const names = await this.#store.expireDone(now - retention, RETENTION_BATCH);
+        for (const name of names) this.#publish({ type: 'deleted', name });
+        result.expired += names.length;
+        if (names.length < RETENTION_BATCH) break;
+      }
+    }
+    const maxAge = this.#options.maxPendingAgeMs ?? 0;
+    if (maxAge > 0) {
+      for (;;) {
+        const names = await this.#store.pendingCreatedBefore(now - maxAge, RETENTION_BATCH);
+        for (const name of names) {
+          let changed = false;
+          const record = await this.#store.update(name, (current) => {
+            changed = !current.done;
+            if (!changed) return null;
+            return { ...current, done: true, error: EXPIRED_ERROR, response: null, updateTime: now, doneTime: now };
+          });
+          if (record && changed) {
+            this.#publish({ type: 'updated', name, record });
+            result.timedOut++;
+          }
+        }
+        if (names.length < RETENTION_BATCH) break;
+      }
+    }
+    return result;
   }
 
   #publish(event: OperationEvent): void {

@@ -181,6 +181,36 @@ export function describeStoreContract(backend: string, harness: StoreHarness): v
       expect(await store.cancelRequestedBefore(5000, 1)).toHaveLength(1);
     });
 
+    it('expires done operations in batches, oldest first', async () => {
+      const done = { done: true, response: '{"@type":"type.googleapis.com/google.protobuf.Empty"}' };
+      await created(store, 'projects/e/operations/old1', { ...done, doneTime: 100 });
+      await created(store, 'projects/e/operations/old2', { ...done, doneTime: 200 });
+      await created(store, 'projects/e/operations/recent', { ...done, doneTime: 5000 });
+      await created(store, 'projects/e/operations/running');
+      expect(await store.expireDone(1000, 1)).toEqual(['projects/e/operations/old1']);
+      expect(await store.expireDone(1000, 10)).toEqual(['projects/e/operations/old2']);
+      expect(await store.expireDone(1000, 10)).toEqual([]);
+      expect(await store.get('projects/e/operations/recent')).toBeDefined();
+      expect(await store.get('projects/e/operations/running')).toBeDefined();
+    });
+
+    it('finds pending operations created before a time', async () => {
+      await created(store, 'projects/a/operations/early', { createTime: 100 });
+      await created(store, 'projects/a/operations/late', { createTime: 9000 });
+      await created(store, 'projects/a/operations/finished', { createTime: 50, done: true });
+      expect(await store.pendingCreatedBefore(1000, 10)).toEqual(['projects/a/operations/early']);
+    });
+
+    it('counts operations by state', async () => {
+      await created(store, 'projects/s/operations/r');
+      await created(store, 'projects/s/operations/ok', { done: true });
+      await created(store, 'projects/s/operations/ok2', { done: true, response: '{"@type":"t/x.R"}' });
+      await created(store, 'projects/s/operations/bad', { done: true, error: '{"code":13,"message":"x"}' });
+      await created(store, 'projects/s/operations/stop', { done: true, error: '{"code":1}' });
+      expect(await store.countByState()).toEqual({ running: 1, succeeded: 2, failed: 1, cancelled: 1 });
+      await store.ping();
+    });
+
     it('keeps its data and its secrets across a reopen', async () => {
       const first = await store.secret('page-token', () => Buffer.from('first'));
       expect(await store.secret('page-token', () => Buffer.from('second'))).toEqual(first);

@@ -47,6 +47,14 @@ export type OperationChange = Pick<
  */
 export type UpdateDecision = (current: OperationRecord) => OperationChange | null;
 
+/** Operations by state: running (not done), succeeded (a response or nothing), failed, cancelled (code 1). */
+export interface StateCounts {
+  running: number;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+}
+
 export type CreateResult = { created: true; record: OperationRecord } | { created: false; existing: OperationRecord };
 
 /** Which parents a list covers: one exact parent, or a pattern where `-` stands for any one segment. */
@@ -81,6 +89,14 @@ export interface OperationStore {
   cancelRequestedBefore(time: number, limit: number): Promise<string[]>;
   /** The earliest cancel request time among operations that are not done. */
   earliestPendingCancel(): Promise<number | undefined>;
+  /** Removes up to `limit` done operations that finished before `time`; returns their names. */
+  expireDone(time: number, limit: number): Promise<string[]>;
+  /** Names of up to `limit` operations not done that were created before `time`. */
+  pendingCreatedBefore(time: number, limit: number): Promise<string[]>;
+  /** How many operations there are in each state (for metrics). */
+  countByState(): Promise<StateCounts>;
+  /** Resolves when the store can serve; throws (STORE_UNAVAILABLE) when it cannot. */
+  ping(): Promise<void>;
   /**
    * A secret kept in the store under `key`, created with `create()` the first time. Replicas on
    * one database share it, and it survives restarts (page tokens stay valid).

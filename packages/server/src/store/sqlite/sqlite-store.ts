@@ -15,6 +15,7 @@ import type {
   NewOperationRecord,
   OperationRecord,
   OperationStore,
+  StateCounts,
   UpdateDecision,
 } from '../store.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
@@ -81,6 +82,14 @@ export class SqliteStore implements OperationStore {
        WHERE seq = @seq`,
     );
     this.#delete = db.prepare('DELETE FROM operations WHERE name = ?');
+  }
+
+  /**
+   * The open connection, for modules that keep their own tables in this file (the watch event log
+   * and webhooks, migration 3): they share its one writer and its transactions.
+   */
+  get connection(): Database.Database {
+    return this.#db;
   }
 
   #run<T>(work: () => T): Promise<T> {
@@ -183,6 +192,53 @@ export class SqliteStore implements OperationStore {
         .pluck()
         .get() as number | null;
       return time ?? undefined;
+    });
+  }
+
+  expireDone(time: number, limit: number): Promise<string[]> {
+    return this.#run(
+      () =>
+        this.#db
+          .prepare(
+            `DELETE FROM operations WHERE seq IN
+             (SELECT seq FROM operations WHERE done = 1 AND done_time < ? ORDER BY done_time LIMIT ?)
+           RETURNING name`,
+          )
+          .pluck()
+          .all(time, limit) as string[],
+    );
+  }
+
+  pendingCreatedBefore(time: number, limit: number): Promise<string[]> {
+    return this.#run(
+      () =>
+        this.#db
+          .prepare('SELECT name FROM operations WHERE done = 0 AND create_time < ? ORDER BY create_time LIMIT ?')
+          .pluck()
+          .all(time, limit) as string[],
+    );
+  }
+
+  countByState(): Promise<StateCounts> {
+    return this.#run(() => {
+      // error is canonical JSON starting {"code":N, so the code is read without parsing.
+      const row = this.#db
+        .prepare(
+          `SELECT
+             count(*) FILTER (WHERE done = 0) AS running,
+             count(*) FILTER (WHERE done = 1 AND error IS NULL) AS succeeded,
+             count(*) FILTER (WHERE done = 1 AND error IS NOT NULL AND json_extract(error, '$.code') != 1) AS failed,
+             count(*) FILTER (WHERE done = 1 AND json_extract(error, '$.code') = 1) AS cancelled
+           FROM operations`,
+        )
+        .get() as StateCounts;
+      return { ...row };
+    });
+  }
+
+  ping(): Promise<void> {
+    return this.#run(() => {
+      this.#db.prepare('SELECT 1').get();
     });
   }
 
