@@ -1,5 +1,5 @@
 /** The `longrun` command. */
-import { Command } from '@commander-js/extra-typings';
+import { Command } from 'commander';
 import { serveCommand } from './serve.js';
 
 const program = new Command('longrun')

@@ -14,7 +14,15 @@ export function serveCommand(): Command {
     const fallback = DEFAULT_CONFIG[key as keyof typeof DEFAULT_CONFIG];
     const shown = Array.isArray(fallback) ? fallback.join(',') : fallback;
     const help = `${setting.description} (${setting.env}${shown === undefined || shown === '' ? '' : `; default ${shown}`})`;
-    command.option(SWITCHES.has(setting.flag) ? `--${setting.flag}` : `--${setting.flag} <value>`, help);
+    if (SWITCHES.has(setting.flag)) command.option(`--${setting.flag}`, help);
+    else if (setting.separator === undefined) command.option(`--${setting.flag} <value>`, help);
+    // A list may also be given as the flag repeated (`--descriptor-set a.binpb --descriptor-set b.binpb`).
+    else {
+      const { separator } = setting;
+      command.option(`--${setting.flag} <value>`, `${help}; repeatable`, (value: string, previous?: string) =>
+        previous === undefined ? value : `${previous}${separator}${value}`,
+      );
+    }
   }
   return command.action(async (options: Record<string, string | boolean | undefined>) => {
     // Commander keys options by camelCase; the configuration reads them by flag name.
@@ -33,6 +41,7 @@ export function serveCommand(): Command {
       process.exit(2);
     }
     process.stdout.write(`longrun listening on ${server.url} (store: ${server.config.store})\n`);
+    if (server.grpcUrl) process.stdout.write(`longrun gRPC listening on ${server.grpcUrl} (gRPC, gRPC-web, Connect)\n`);
     const stop = (signal: string) => {
       process.stdout.write(`longrun: ${signal}, shutting down\n`);
       server.close().then(

@@ -122,10 +122,10 @@ export const DEFAULT_POLLING: Readonly<ResolvedPollOptions> = {
 export const DEFAULT_ATTEMPT_TIMEOUT_MS = 60_000;
 export const DEFAULT_WAIT_TIMEOUT_MS = 60_000;
 
-/** `defaults` overridden by the fields of `given` that are not `undefined`. */
+/** The fields of `defaults`, each overridden by the same field of `given` unless that is `undefined`. */
 export function withDefaults<T extends object>(defaults: T, given: Partial<T> | undefined): T {
   const result = { ...defaults };
-  for (const key of Object.keys(given ?? {}) as (keyof T)[]) {
+  for (const key of Object.keys(defaults) as (keyof T)[]) {
     const value = given?.[key];
     if (value !== undefined) result[key] = value as T[keyof T];
   }

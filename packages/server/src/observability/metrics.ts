@@ -22,7 +22,7 @@ export class Metrics {
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: 'longrun_process_' });
+    collectDefaultMetrics({ register: this.registry, prefix: 'longrun_' });
     this.requests = new Counter({
       name: 'longrun_requests_total',
       help: 'Requests answered, by transport, method and status code name',

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { codeName } from '@longrun/client';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
-import { type AccessControl, collectionResource, type Permission, type Principal } from '../auth/access.js';
+import { ANONYMOUS, type AccessControl, collectionResource, type Permission, type Principal } from '../auth/access.js';
 import type { RequestGuard } from '../auth/guard.js';
 import { parseDuration } from '../contract/duration.js';
 import { ApiError, invalidField } from '../contract/errors.js';
@@ -16,6 +16,9 @@ import { renderOperation } from '../contract/operation.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { OperationsService } from '../service/operations-service.js';
 import type { OperationRecord, OperationStore } from '../store/store.js';
+import { parseWatchTarget, type SseStreams, WATCH_QUERY_PARAMS } from '../watch/sse.js';
+import { WEBHOOK_BODY_FIELDS, WEBHOOK_QUERY_PARAMS, type WebhookApi } from '../webhooks/webhook-api.js';
+import { webhookParent } from '../webhooks/webhook-routes.js';
 import { discoveryDocument } from './discovery.js';
 import { EMPTY_SCHEMA, LIST_SCHEMA, OPERATION_SCHEMA, parseFieldSelector, type Schema } from './partial-response.js';
 import { type MethodName, route } from './routes.js';
@@ -36,6 +39,8 @@ export interface RestOptions {
   store: Pick<OperationStore, 'ping'>;
   /** Browser origins allowed to call the API; `*` allows any. Empty: no CORS headers at all. */
   corsOrigins: string[];
+  /** Watch streams and webhooks (watch/push.ts); undefined when the store has no event log. */
+  push?: { streams: SseStreams; api: WebhookApi } | undefined;
 }
 
 /** What the handler learned about a request, for its log line and metrics. */
@@ -90,6 +95,11 @@ function accessedResource(
   if (method === 'list')
     return collectionResource(parseListName(String(query.get('name') ?? resource), 'name', maxLength));
   if (method === 'create') return collectionResource(resource);
+  if (method === 'watch') {
+    const target = parseWatchTarget(resource);
+    return target.name ?? collectionResource(target.parent);
+  }
+  if (method === 'webhooks') return collectionResource(webhookParent(resource));
   return resource;
 }
 
@@ -117,6 +127,8 @@ const QUERY_PARAMS: Record<MethodName, Record<string, string>> = {
   delete: {},
   cancel: {},
   wait: { timeout: 'timeout' },
+  watch: WATCH_QUERY_PARAMS,
+  webhooks: WEBHOOK_QUERY_PARAMS,
 };
 
 /** Each method's body fields (body `*` in the HTTP rule), likewise. */
@@ -128,6 +140,8 @@ const BODY_FIELDS: Record<MethodName, Record<string, string>> = {
   delete: {},
   cancel: {},
   wait: { timeout: 'timeout' },
+  watch: {},
+  webhooks: WEBHOOK_BODY_FIELDS,
 };
 
 function canonical(
@@ -196,6 +210,13 @@ function parseInt32(value: string, field: string): number {
 }
 
 const EMPTY: Answer = { json: '{}', schema: EMPTY_SCHEMA };
+/** The answer of a watch: the stream has taken the response over, there is nothing to send. */
+const STREAMING: Answer = { json: '', schema: EMPTY_SCHEMA };
+
+function pushOf(push: RestOptions['push']): NonNullable<RestOptions['push']> {
+  if (!push) throw new ApiError('NOT_SUPPORTED', 'Watch streams and webhooks are not available on this store');
+  return push;
+}
 
 function operationAnswer(record: OperationRecord): Answer {
   return { json: renderOperation(record), schema: OPERATION_SCHEMA, record };
@@ -210,8 +231,17 @@ async function dispatch(
   query: Map<string, unknown>,
   body: Map<string, unknown>,
   reply: FastifyReply,
+  push?: RestOptions['push'],
 ): Promise<Answer> {
   switch (method) {
+    case 'watch': {
+      // Per principal when callers authenticate, else per address.
+      const client = principal === ANONYMOUS ? reply.request.ip : `principal:${principal.name}`;
+      await pushOf(push).streams.open(reply.request, reply, resource, query, client);
+      return STREAMING;
+    }
+    case 'webhooks':
+      return await pushOf(push).api.handle(reply.request.method, resource, query, body);
     case 'create':
       return operationAnswer(
         await service.create({
@@ -326,13 +356,14 @@ function sendError(reply: FastifyReply, error: unknown, format: 1 | 2): void {
 }
 
 function send(reply: FastifyReply, answer: Answer, system: SystemParams): void {
+  if (answer === STREAMING) return;
   let json = answer.json;
   if (system.fields !== undefined || system.prettyPrint) {
     let value = parseJson(json);
     if (system.fields !== undefined) value = parseFieldSelector(system.fields, answer.schema)(value);
     json = stringifyJson(value, system.prettyPrint ? 2 : undefined);
   }
-  const cancelRequested = answer.record?.cancelRequestTime;
+  const cancelRequested = answer.record?.done ? null : answer.record?.cancelRequestTime;
   if (cancelRequested != null) reply.header(CANCEL_REQUESTED_HEADER, new Date(cancelRequested).toISOString());
   reply.code(200).type('application/json; charset=utf-8').send(json);
 }
@@ -348,6 +379,21 @@ export function buildRestApp(service: OperationsService, options: RestOptions): 
     routerOptions: { querystringParser: () => ({}) },
     return503OnClosing: false,
     frameworkErrors: (error, request, reply) => sendError(reply, error, errorFormatOf(queryOf(request.raw.url))),
+    // Requests Node cannot parse as HTTP never reach a route; they still get the envelope.
+    clientErrorHandler: (error, socket) => {
+      if (!socket.writable) return;
+      const code = (error as { code?: string }).code;
+      const apiError =
+        code === 'HPE_HEADER_OVERFLOW'
+          ? new ApiError('REQUEST_TOO_LARGE', 'The request headers are larger than this server accepts')
+          : new ApiError('INVALID_ARGUMENT', 'The request is not valid HTTP');
+      const body = renderError(apiError, 2);
+      socket.end(
+        `HTTP/1.1 ${apiError.httpStatus} ${apiError.httpStatus === 413 ? 'Payload Too Large' : 'Bad Request'}\r\n` +
+          `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+          `connection: close\r\n\r\n${body}`,
+      );
+    },
   });
   // Bodies arrive as text whatever their type: the handler checks the type and parses, so an
   // empty body with a JSON content type (what clients send on :cancel) reads as {}.
@@ -358,7 +404,7 @@ export function buildRestApp(service: OperationsService, options: RestOptions): 
     sendError(
       reply,
       new ApiError('PATH_NOT_FOUND', `No method is served at ${request.method} ${pathOf(request.raw.url)}`),
-      2,
+      errorFormatOf(queryOf(request.raw.url)),
     ),
   );
 
@@ -435,7 +481,7 @@ export function buildRestApp(service: OperationsService, options: RestOptions): 
         const body = canonical(Object.entries(readBody(request)), BODY_FIELDS[method], 'body');
         const accessed = accessedResource(method, resource, query, service.limits.maxNameLength);
         options.access.authorize(principal, method satisfies Permission, accessed);
-        send(reply, await dispatch(service, options.guard, principal, method, resource, query, body, reply), system);
+        send(reply, await dispatch(service, options.guard, principal, method, resource, query, body, reply, options.push), system);
       } catch (error) {
         sendError(reply, error, format);
       }

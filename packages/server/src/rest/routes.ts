@@ -10,14 +10,19 @@
  *   DELETE /{v}/{name}                        delete
  *   POST   /{v}/{name}:cancel                 cancel
  *   POST   /{v}/{name}:wait                   wait
+ *   GET    /{v}/{name}:watch                  watch one operation (Server-Sent Events)
+ *   GET    /{v}/{parent}/operations:watch     watch a collection (the verb sits on the collection segment)
+ *   *      /{v}/{parent}/webhooks[/…]         webhooks: `resource` is the decoded path after the version,
+ *                                             `:verb` included (webhooks/webhook-routes.ts)
  *   GET    /v1/operations/{name}              get, google-gax's REST fallback (the name %2F-encoded)
  *
  * `{v}` is any version (`v1`, `v1alpha1`, `v2beta3`); it does not take part in names.
  */
 import { ApiError } from '../contract/errors.js';
 import { OPERATIONS_COLLECTION } from '../contract/names.js';
+import { isWebhooksPath } from '../webhooks/webhook-routes.js';
 
-export type MethodName = 'create' | 'list' | 'get' | 'patch' | 'delete' | 'cancel' | 'wait';
+export type MethodName = 'create' | 'list' | 'get' | 'patch' | 'delete' | 'cancel' | 'wait' | 'watch' | 'webhooks';
 
 export interface Route {
   method: MethodName;
@@ -26,7 +31,7 @@ export interface Route {
 }
 
 const VERSION = /^v\d+[a-z0-9]*$/;
-const VERBS: Record<string, MethodName> = { cancel: 'cancel', wait: 'wait' };
+const VERBS: Record<string, MethodName> = { cancel: 'cancel', wait: 'wait', watch: 'watch' };
 
 function pathNotFound(path: string): ApiError {
   return new ApiError('PATH_NOT_FOUND', `No method is served at ${path}`, { metadata: { path } });
@@ -55,6 +60,7 @@ export function route(httpMethod: string, path: string): Route {
   // segments[0] is the empty string before the leading slash.
   if (segments.length < 3 || segments[0] !== '' || !VERSION.test(segments[1]!)) throw pathNotFound(path);
   const raw = segments.slice(2);
+  if (isWebhooksPath(raw)) return { method: 'webhooks', resource: raw.map(decodeSegment).join('/') };
   let verb: MethodName | undefined;
   const last = raw[raw.length - 1]!;
   const colon = last.lastIndexOf(':');
@@ -97,6 +103,10 @@ export function route(httpMethod: string, path: string): Route {
 
 function verbRoute(httpMethod: string, path: string, verb: MethodName | undefined, name: string): Route | undefined {
   if (!verb) return undefined;
+  if (verb === 'watch') {
+    if (httpMethod !== 'GET') throw methodNotAllowed(httpMethod, path, 'GET');
+    return { method: verb, resource: name };
+  }
   if (httpMethod !== 'POST') throw methodNotAllowed(httpMethod, path, 'POST');
   return { method: verb, resource: name };
 }
