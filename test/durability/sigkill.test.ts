@@ -113,6 +113,10 @@ it('keeps every acknowledged write through a SIGKILL', async () => {
       }
       checked++;
     }
+    console.log(
+      `sigkill (sqlite): ${acknowledgedWrites} acknowledged writes, ${expected.size} operations checked, ` +
+        `${checked} with an acknowledged state, 0 lost`,
+    );
     expect(checked).toBeGreaterThan(150);
   } finally {
     restarted.child.kill('SIGTERM');

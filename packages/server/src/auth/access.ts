@@ -18,11 +18,13 @@ export type Permission = 'get' | 'list' | 'wait' | 'watch' | 'create' | 'patch' 
 const VIEWER: Permission[] = ['get', 'list', 'wait', 'watch'];
 const PROVIDER: Permission[] = [...VIEWER, 'create', 'patch'];
 
+export const ALL_PERMISSIONS: readonly Permission[] = [...PROVIDER, 'cancel', 'delete', 'webhooks'];
+
 /** What each role may do. Admin may do everything, delete and cancel included. */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
   viewer: new Set(VIEWER),
   provider: new Set(PROVIDER),
-  admin: new Set<Permission>([...PROVIDER, 'cancel', 'delete', 'webhooks']),
+  admin: new Set<Permission>(ALL_PERMISSIONS),
 };
 
 /** A principal as written in the configuration file. */
