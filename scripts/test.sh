@@ -25,6 +25,6 @@ prepare ensure-python-client.sh
 prepare ensure-chromium.sh
 
 set -e
-npx tsc -b
+npx tsc -b  # packages and tests alike: the tests are type-checked too
 npx biome check .
 npx vitest run "$@"
