@@ -245,6 +245,19 @@ describe('create and patch rules', () => {
     );
   });
 
+  it('recognises a retried create whatever the order of its keys', async () => {
+    const first = await server.call('POST', '/v1/projects/r/operations', {
+      operationId: 'ordered',
+      operation: { metadata: { '@type': 'type.googleapis.com/r.M', a: 1, b: { c: 2, d: 3 } } },
+    });
+    const retry = await server.call('POST', '/v1/projects/r/operations', {
+      operation: { metadata: { b: { d: 3, c: 2 }, a: 1, '@type': 'type.googleapis.com/r.M' } },
+      operationId: 'ordered',
+    });
+    expect(retry.status).toBe(200);
+    expect(retry.json).toEqual(first.json);
+  });
+
   it('accepts snake_case field names as proto3 JSON parsers must', async () => {
     const created = await server.call('POST', '/v1/projects/r/operations', { operation_id: 'snake' });
     expect(created.json.name).toBe('projects/r/operations/snake');

@@ -19,6 +19,10 @@ export const REASONS = {
   OPERATION_NOT_FOUND: { code: Code.NOT_FOUND },
   OPERATION_ALREADY_EXISTS: { code: Code.ALREADY_EXISTS },
   OPERATION_DONE: { code: Code.FAILED_PRECONDITION },
+  // An Any that cannot cross to gRPC's binary form: its type is not registered, or its JSON does
+  // not fit the registered type. The data is kept; REST still reads it.
+  TYPE_NOT_REGISTERED: { code: Code.FAILED_PRECONDITION },
+  TYPE_MISMATCH: { code: Code.FAILED_PRECONDITION },
   // Request shape.
   INVALID_NAME: { code: Code.INVALID_ARGUMENT },
   INVALID_ARGUMENT: { code: Code.INVALID_ARGUMENT },
@@ -75,6 +79,8 @@ export interface ApiErrorOptions {
   headers?: Record<string, string>;
   /** When the caller may retry: a RetryInfo detail, and `Retry-After` over HTTP. */
   retryDelayMs?: number;
+  /** A PreconditionFailure detail, for FAILED_PRECONDITION errors about a named thing. */
+  preconditionViolations?: { type: string; subject: string; description: string }[];
 }
 
 /** An error with a contract meaning. Anything thrown that is not an `ApiError` is INTERNAL. */
@@ -86,6 +92,7 @@ export class ApiError extends Error {
   readonly fieldViolations: FieldViolation[] | undefined;
   readonly headers: Record<string, string> | undefined;
   readonly retryDelayMs: number | undefined;
+  readonly preconditionViolations: ApiErrorOptions['preconditionViolations'];
 
   constructor(reason: Reason, message: string, options: ApiErrorOptions = {}) {
     super(message);
@@ -97,6 +104,7 @@ export class ApiError extends Error {
     this.metadata = options.metadata;
     this.fieldViolations = options.fieldViolations;
     this.retryDelayMs = options.retryDelayMs;
+    this.preconditionViolations = options.preconditionViolations;
     this.headers =
       options.retryDelayMs === undefined
         ? options.headers
@@ -114,6 +122,12 @@ export class ApiError extends Error {
     const details: Any[] = [errorInfo];
     if (this.retryDelayMs !== undefined) {
       details.push({ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${this.retryDelayMs / 1000}s` });
+    }
+    if (this.preconditionViolations?.length) {
+      details.push({
+        '@type': 'type.googleapis.com/google.rpc.PreconditionFailure',
+        violations: this.preconditionViolations,
+      });
     }
     if (this.fieldViolations?.length) {
       const badRequest: BadRequest = {

@@ -33,7 +33,7 @@ const OPERATION_FIELDS: Record<string, keyof OperationInput> = {
 const STATUS_FIELDS = new Set(['code', 'message', 'details']);
 
 /** Well-known types whose JSON is `{"@type": …, "value": …}` (proto3 JSON mapping). */
-const VALUE_WRAPPED_TYPES = new Set(
+export const VALUE_WRAPPED_TYPES = new Set(
   [
     'Any',
     'Duration',

@@ -31,6 +31,7 @@ import { type Any, AnySchema, anyUnpack } from '@bufbuild/protobuf/wkt';
 import { LosslessNumber } from 'lossless-json';
 import { isJsonObject, parseJson } from '../contract/json.js';
 import type { OperationState } from '../contract/operation.js';
+import { VALUE_WRAPPED_TYPES } from '../contract/operation.js';
 import { NotEncodableError, TYPE_MISMATCH, TYPE_NOT_REGISTERED } from './errors.js';
 import { type Operation, OperationSchema } from './gen/google/longrunning/operations_pb.js';
 import { type Status, StatusSchema } from './gen/google/rpc/status_pb.js';
@@ -38,28 +39,6 @@ import type { TypeRegistry } from './type-registry.js';
 
 /** The JSON key that holds an Any's bytes, base64, when its type could not be spelled out as JSON. */
 export const RAW_VALUE_KEY = '@value';
-
-/** Types whose proto3 JSON is not an object of fields; inside an Any they go under `value`. */
-const CUSTOM_JSON_TYPES = new Set(
-  [
-    'Any',
-    'Duration',
-    'Timestamp',
-    'FieldMask',
-    'Struct',
-    'Value',
-    'ListValue',
-    'DoubleValue',
-    'FloatValue',
-    'Int64Value',
-    'UInt64Value',
-    'Int32Value',
-    'UInt32Value',
-    'BoolValue',
-    'StringValue',
-    'BytesValue',
-  ].map((name) => `google.protobuf.${name}`),
-);
 
 const INT64_SCALARS = new Set([
   ScalarType.INT64,
@@ -123,7 +102,7 @@ export class AnyCodec {
         const message = fromBinary(desc, any.value);
         if (isFaithful(message, registry)) {
           const body = toJson(desc, message, { registry });
-          return CUSTOM_JSON_TYPES.has(desc.typeName)
+          return VALUE_WRAPPED_TYPES.has(desc.typeName)
             ? { '@type': any.typeUrl, value: body }
             : { '@type': any.typeUrl, ...(body as JsonObject) };
         }
@@ -206,7 +185,7 @@ export class AnyCodec {
     const registry = this.#types.registry;
     try {
       const { '@type': _, ...fields } = json;
-      let body: unknown = CUSTOM_JSON_TYPES.has(desc.typeName) ? fields.value : fields;
+      let body: unknown = VALUE_WRAPPED_TYPES.has(desc.typeName) ? fields.value : fields;
       if (MAYBE_UNSAFE_NUMBER.test(text)) body = plainNumbers(body, desc, registry);
       const message = fromJson(desc, body as JsonValue, { registry });
       return create(AnySchema, { typeUrl, value: toBinary(desc, message) });
@@ -259,7 +238,7 @@ function plainNumbers(value: unknown, desc: DescMessage | undefined, registry: R
   if (desc?.typeName === 'google.protobuf.Any') {
     const inner =
       typeof value['@type'] === 'string' ? registry.getMessage(value['@type'].replace(/^.*\//, '')) : undefined;
-    if (inner && CUSTOM_JSON_TYPES.has(inner.typeName)) {
+    if (inner && VALUE_WRAPPED_TYPES.has(inner.typeName)) {
       return { ...value, value: wrapped(value.value, inner, registry) };
     }
     return Object.fromEntries(
@@ -269,7 +248,7 @@ function plainNumbers(value: unknown, desc: DescMessage | undefined, registry: R
       ]),
     );
   }
-  if (desc && CUSTOM_JSON_TYPES.has(desc.typeName)) return wrapped(value, desc, registry);
+  if (desc && VALUE_WRAPPED_TYPES.has(desc.typeName)) return wrapped(value, desc, registry);
   return Object.fromEntries(
     Object.entries(value).map(([key, item]) => [key, fieldValue(item, fieldOf(desc, key), registry)]),
   );

@@ -1,18 +1,17 @@
 /**
  * Errors over gRPC: a `ConnectError` with the google.rpc.Code and, in the
  * `grpc-status-details-bin` trailer, the `google.rpc.Status` the REST envelope carries (ErrorInfo
- * first, then BadRequest when a field is at fault). The codes come from the one table in
- * `contract/errors.ts`; the only errors made here are the gRPC transport's own (an Any it cannot
- * encode to binary).
+ * first, then BadRequest when a field is at fault). Codes and reasons come from the one table in
+ * `contract/errors.ts`.
  */
 import { fromJson, type JsonObject, type Registry } from '@bufbuild/protobuf';
-import { Code, ConnectError } from '@connectrpc/connect';
-import { ApiError, ERROR_DOMAIN } from '../contract/errors.js';
+import { type Code, ConnectError } from '@connectrpc/connect';
+import { ApiError, type Reason } from '../contract/errors.js';
 
 /** ErrorInfo.reason of an Any whose type the server does not know (FAILED_PRECONDITION). */
-export const TYPE_NOT_REGISTERED = 'TYPE_NOT_REGISTERED';
+export const TYPE_NOT_REGISTERED = 'TYPE_NOT_REGISTERED' satisfies Reason;
 /** ErrorInfo.reason of stored JSON that does not fit its registered type (FAILED_PRECONDITION). */
-export const TYPE_MISMATCH = 'TYPE_MISMATCH';
+export const TYPE_MISMATCH = 'TYPE_MISMATCH' satisfies Reason;
 
 /**
  * A stored Any that cannot be sent as binary: its type is not registered, or its JSON does not
@@ -47,19 +46,13 @@ function fromApiError(error: ApiError, registry: Registry): ConnectError {
 
 function notEncodable(error: NotEncodableError, registry: Registry): ConnectError {
   const typeName = error.typeUrl.slice(error.typeUrl.lastIndexOf('/') + 1);
-  const detailsJson: JsonObject[] = [
-    {
-      '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
-      reason: error.reason,
-      domain: ERROR_DOMAIN,
+  return fromApiError(
+    new ApiError(error.reason, error.message, {
       metadata: { type: typeName, field: error.field },
-    },
-    {
-      '@type': 'type.googleapis.com/google.rpc.PreconditionFailure',
-      violations: [{ type: error.reason, subject: error.typeUrl, description: error.message }],
-    },
-  ];
-  return new ConnectError(error.message, Code.FailedPrecondition, undefined, details(detailsJson, registry));
+      preconditionViolations: [{ type: error.reason, subject: error.typeUrl, description: error.message }],
+    }),
+    registry,
+  );
 }
 
 /** Status details (proto3 JSON Any values) as ConnectError details; all are built-in types. */

@@ -8,6 +8,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError, invalidField } from '../contract/errors.js';
 import { updatedFields } from '../contract/field-mask.js';
+import { isJsonObject, parseJson, stringifyJson } from '../contract/json.js';
 import { checkOperationId, operationName, parseListName, parseOperationName, parseParent } from '../contract/names.js';
 import { checkResult, type OperationInput, readOperation } from '../contract/operation.js';
 import type { PageTokens } from '../contract/page-token.js';
@@ -436,8 +437,22 @@ function cancelledChange(current: OperationRecord, now: number, requestedAt: num
   };
 }
 
+/**
+ * The create's content, independent of how it was spelled: keys sorted at every level, so the same
+ * create sent over REST and then over gRPC (whose JSON orders keys its own way) is one retry.
+ */
 function hashCreate(state: ResultState): string {
-  return createHash('sha256')
-    .update(JSON.stringify([state.done, state.metadata, state.error, state.response]))
-    .digest('base64url');
+  const canonical = (text: string | null) => (text === null ? null : sortKeys(parseJson(text)));
+  const content = [state.done, canonical(state.metadata), canonical(state.error), canonical(state.response)];
+  return createHash('sha256').update(stringifyJson(content)).digest('base64url');
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (!isJsonObject(value)) return value;
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((key) => [key, sortKeys(value[key])]),
+  );
 }
