@@ -88,9 +88,10 @@ it('keeps every acknowledged write through a SIGKILL', async () => {
   const workers = Array.from({ length: 8 }, (_, w) => worker(w));
   while (acknowledgedWrites < 600) await new Promise((resolve) => setTimeout(resolve, 5));
   killed = true;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGKILL');
   await Promise.all(workers);
-  await new Promise((resolve) => child.once('exit', resolve));
+  await exited;
 
   const restarted = await serve();
   try {
@@ -119,7 +120,8 @@ it('keeps every acknowledged write through a SIGKILL', async () => {
     );
     expect(checked).toBeGreaterThan(150);
   } finally {
+    const stopped = new Promise((resolve) => restarted.child.once('exit', resolve));
     restarted.child.kill('SIGTERM');
-    await new Promise((resolve) => restarted.child.once('exit', resolve));
+    await stopped;
   }
 });

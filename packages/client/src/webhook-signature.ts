@@ -40,7 +40,11 @@ export interface VerifyWebhookOptions {
 }
 
 export type WebhookVerification =
-  | { ok: true; /** The signature's time, in seconds since the epoch. */ timestamp: number }
+  | {
+      ok: true;
+      /** The signature's time, in seconds since the epoch. */
+      timestamp: number;
+    }
   | {
       ok: false;
       /**
@@ -66,7 +70,7 @@ function signedMessage(timestamp: number, body: string | Uint8Array | ArrayBuffe
   return message;
 }
 
-function hmacKey(secret: string, usage: 'sign' | 'verify'): Promise<CryptoKey> {
+function hmacKey(secret: string, usage: 'sign' | 'verify') {
   return crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [usage]);
 }
 

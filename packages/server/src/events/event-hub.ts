@@ -12,6 +12,7 @@ export type Listener = (event: OperationEvent) => void;
 
 export class EventHub {
   readonly #byName = new Map<string, Set<Listener>>();
+  readonly #all = new Set<Listener>();
 
   /** Calls `listener` for each change to the named operation until the returned function is called. */
   subscribe(name: string, listener: Listener): () => void {
@@ -27,7 +28,19 @@ export class EventHub {
     };
   }
 
+  /**
+   * Calls `listener` for each change to any operation until the returned function is called (the
+   * watch streams' log tailer and the webhook fan-out use it as a wake-up).
+   */
+  subscribeAll(listener: Listener): () => void {
+    this.#all.add(listener);
+    return () => {
+      this.#all.delete(listener);
+    };
+  }
+
   publish(event: OperationEvent): void {
+    for (const listener of [...this.#all]) listener(event);
     const listeners = this.#byName.get(event.name);
     if (!listeners) return;
     for (const listener of [...listeners]) listener(event);

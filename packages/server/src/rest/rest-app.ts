@@ -6,8 +6,16 @@
 import { randomUUID } from 'node:crypto';
 import { codeName } from '@longrun/client';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
-import { ANONYMOUS, type AccessControl, collectionResource, type Permission, type Principal } from '../auth/access.js';
+import {
+  type AccessControl,
+  ALL_PERMISSIONS,
+  ANONYMOUS,
+  collectionResource,
+  type Permission,
+  type Principal,
+} from '../auth/access.js';
 import type { RequestGuard } from '../auth/guard.js';
+import type { ConsoleRoutes } from '../console/console-routes.js';
 import { parseDuration } from '../contract/duration.js';
 import { ApiError, invalidField } from '../contract/errors.js';
 import { isJsonObject, parseJson, stringifyJson } from '../contract/json.js';
@@ -41,6 +49,8 @@ export interface RestOptions {
   corsOrigins: string[];
   /** Watch streams and webhooks (watch/push.ts); undefined when the store has no event log. */
   push?: { streams: SseStreams; api: WebhookApi } | undefined;
+  /** The web console (`/`, `/console/…`; console/console-routes.ts); undefined serves none. */
+  console?: Pick<ConsoleRoutes, 'serve'> | undefined;
 }
 
 /** What the handler learned about a request, for its log line and metrics. */
@@ -460,6 +470,7 @@ export function buildRestApp(service: OperationsService, options: RestOptions): 
           return reply;
         }
         if (await serveOperability(path, request, reply, options)) return reply;
+        if (options.console && (await options.console.serve(path, request, reply))) return reply;
         if (request.method === 'OPTIONS' && reply.hasHeader('access-control-allow-origin')) {
           reply
             .code(204)
@@ -481,7 +492,11 @@ export function buildRestApp(service: OperationsService, options: RestOptions): 
         const body = canonical(Object.entries(readBody(request)), BODY_FIELDS[method], 'body');
         const accessed = accessedResource(method, resource, query, service.limits.maxNameLength);
         options.access.authorize(principal, method satisfies Permission, accessed);
-        send(reply, await dispatch(service, options.guard, principal, method, resource, query, body, reply, options.push), system);
+        send(
+          reply,
+          await dispatch(service, options.guard, principal, method, resource, query, body, reply, options.push),
+          system,
+        );
       } catch (error) {
         sendError(reply, error, format);
       }
@@ -491,7 +506,10 @@ export function buildRestApp(service: OperationsService, options: RestOptions): 
   return app;
 }
 
-/** `/healthz` (the process answers), `/readyz` (and its store does), `/metrics` (Prometheus). */
+/**
+ * Paths outside the API: `/healthz` (the process answers), `/readyz` (and its store does),
+ * `/metrics` (Prometheus), `/auth/whoami` (the caller and its permissions).
+ */
 async function serveOperability(
   path: string,
   request: FastifyRequest,
@@ -511,6 +529,24 @@ async function serveOperability(
       }
       reply.code(200).type('application/json; charset=utf-8').send('{"status":"ready"}');
       return true;
+    case '/auth/whoami': {
+      // Who the caller is and, for a resource, what it may do there: the console hides what it cannot.
+      const query = new URLSearchParams(queryOf(request.raw.url));
+      const system = { apiKey: query.get('key') ?? undefined, accessToken: query.get('access_token') ?? undefined };
+      const principal = options.access.authenticate(credential(request, system as SystemParams));
+      const resource = query.get('resource');
+      const body: Record<string, unknown> = {
+        principal: principal.name,
+        authEnabled: options.access.enabled,
+        grants: principal.grants.map((grant) => ({ role: grant.role, resources: grant.pattern })),
+      };
+      if (resource !== null) {
+        body.resource = resource;
+        body.permissions = ALL_PERMISSIONS.filter((permission) => options.access.allows(principal, permission, resource));
+      }
+      reply.code(200).type('application/json; charset=utf-8').send(JSON.stringify(body));
+      return true;
+    }
     case '/metrics':
       reply
         .code(200)
