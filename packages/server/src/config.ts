@@ -57,6 +57,30 @@ export interface ServerConfig {
   corsOrigins: string[];
   /** Allows listening beyond loopback with no principals configured. @default false */
   insecure: boolean;
+  /** How often an idle watch stream gets a heartbeat comment. @default 15 s */
+  watchHeartbeatMs: number;
+  /** Watch streams this server holds at most. @default 10000 */
+  watchMaxStreams: number;
+  /** Watch streams one client (principal, else address) holds at most. @default 1000 */
+  watchMaxStreamsPerClient: number;
+  /** Bytes a watch stream may have waiting for a slow consumer before it is dropped. @default 1 MiB */
+  watchMaxBufferedBytes: number;
+  /** How often the event log is read for changes made by other processes or replicas. @default 500 ms */
+  watchPollIntervalMs: number;
+  /** How long events are kept for resuming watches (Last-Event-ID). @default 1 h */
+  eventRetentionMs: number;
+  /** How long one webhook attempt may take. @default 10 s */
+  webhookTimeoutMs: number;
+  /** Attempts before a webhook delivery is FAILED. @default 15 */
+  webhookMaxAttempts: number;
+  /** Delay before the first webhook retry; it doubles with each failure (with jitter). @default 5 s */
+  webhookRetryBaseMs: number;
+  /** Longest delay between two webhook attempts. @default 1 h */
+  webhookRetryMaxMs: number;
+  /** Webhook deliveries in flight at once. @default 16 */
+  webhookConcurrency: number;
+  /** How long SUCCEEDED and FAILED deliveries are kept. @default 30 days */
+  webhookDeliveryRetentionMs: number;
   /** Principals and their grants (configuration file only); none means no authentication, loopback only. */
   auth: AuthConfig | undefined;
 }
@@ -86,6 +110,18 @@ export const DEFAULT_CONFIG: ServerConfig = {
   descriptorSets: [],
   corsOrigins: [],
   insecure: false,
+  watchHeartbeatMs: 15_000,
+  watchMaxStreams: 10_000,
+  watchMaxStreamsPerClient: 1000,
+  watchMaxBufferedBytes: 1024 * 1024,
+  watchPollIntervalMs: 500,
+  eventRetentionMs: 3600 * 1000,
+  webhookTimeoutMs: 10_000,
+  webhookMaxAttempts: 15,
+  webhookRetryBaseMs: 5000,
+  webhookRetryMaxMs: 3600 * 1000,
+  webhookConcurrency: 16,
+  webhookDeliveryRetentionMs: 30 * 24 * 3600 * 1000,
   auth: undefined,
 };
 
@@ -276,6 +312,78 @@ export const SETTINGS: { [K in Exclude<keyof ServerConfig, 'auth'>]: Setting } =
     env: 'LONGRUN_INSECURE',
     parse: boolean,
     description: 'allow a non-loopback host with no principals configured',
+  },
+  watchHeartbeatMs: {
+    flag: 'watch-heartbeat',
+    env: 'LONGRUN_WATCH_HEARTBEAT',
+    parse: duration,
+    description: 'heartbeat interval of watch streams',
+  },
+  watchMaxStreams: {
+    flag: 'watch-max-streams',
+    env: 'LONGRUN_WATCH_MAX_STREAMS',
+    parse: integer(1, 10_000_000),
+    description: 'watch streams per server',
+  },
+  watchMaxStreamsPerClient: {
+    flag: 'watch-max-streams-per-client',
+    env: 'LONGRUN_WATCH_MAX_STREAMS_PER_CLIENT',
+    parse: integer(1, 10_000_000),
+    description: 'watch streams per client',
+  },
+  watchMaxBufferedBytes: {
+    flag: 'watch-max-buffered-bytes',
+    env: 'LONGRUN_WATCH_MAX_BUFFERED_BYTES',
+    parse: integer(1024, 1024 ** 3),
+    description: 'bytes a slow watcher may fall behind before it is dropped',
+  },
+  watchPollIntervalMs: {
+    flag: 'watch-poll',
+    env: 'LONGRUN_WATCH_POLL',
+    parse: duration,
+    description: 'how often the event log is read for changes from other processes',
+  },
+  eventRetentionMs: {
+    flag: 'event-retention',
+    env: 'LONGRUN_EVENT_RETENTION',
+    parse: duration,
+    description: 'how long events are kept for resuming watches',
+  },
+  webhookTimeoutMs: {
+    flag: 'webhook-timeout',
+    env: 'LONGRUN_WEBHOOK_TIMEOUT',
+    parse: duration,
+    description: 'time one webhook attempt may take',
+  },
+  webhookMaxAttempts: {
+    flag: 'webhook-max-attempts',
+    env: 'LONGRUN_WEBHOOK_MAX_ATTEMPTS',
+    parse: integer(1, 1000),
+    description: 'attempts before a delivery is FAILED',
+  },
+  webhookRetryBaseMs: {
+    flag: 'webhook-retry-base',
+    env: 'LONGRUN_WEBHOOK_RETRY_BASE',
+    parse: duration,
+    description: 'first webhook retry delay (doubles, with jitter)',
+  },
+  webhookRetryMaxMs: {
+    flag: 'webhook-retry-max',
+    env: 'LONGRUN_WEBHOOK_RETRY_MAX',
+    parse: duration,
+    description: 'longest webhook retry delay',
+  },
+  webhookConcurrency: {
+    flag: 'webhook-concurrency',
+    env: 'LONGRUN_WEBHOOK_CONCURRENCY',
+    parse: integer(1, 10_000),
+    description: 'webhook deliveries in flight at once',
+  },
+  webhookDeliveryRetentionMs: {
+    flag: 'webhook-delivery-retention',
+    env: 'LONGRUN_WEBHOOK_DELIVERY_RETENTION',
+    parse: duration,
+    description: 'how long finished webhook deliveries are kept',
   },
 };
 

@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { AccessControl } from './auth/access.js';
 import { RequestGuard } from './auth/guard.js';
 import { ConfigError, DEFAULT_CONFIG, type ServerConfig } from './config.js';
+import { ConsoleRoutes } from './console/console-routes.js';
 import { PageTokens } from './contract/page-token.js';
 import { EventHub } from './events/event-hub.js';
 import { PostgresEventRelay, WatchedEventHub } from './events/postgres-event-relay.js';
@@ -17,6 +18,7 @@ import { OperationsService } from './service/operations-service.js';
 import { PostgresStore } from './store/postgres/postgres-store.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { OperationStore } from './store/store.js';
+import { type Push, startPush } from './watch/push.js';
 
 /** How often done operations past retention are removed, and overdue ones ended. */
 const RETENTION_SWEEP_MS = 60_000;
@@ -34,6 +36,8 @@ export interface RunningServer {
   service: OperationsService;
   store: OperationStore;
   metrics: Metrics;
+  /** Watch streams and webhooks; undefined when the store has no event log. */
+  push: Push | undefined;
   /** Stops accepting requests, answers waiters with the current state, finishes in-flight requests, closes the store. */
   close(): Promise<void>;
 }
@@ -102,6 +106,10 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
       },
     });
     await service.start();
+    // Watch streams and webhooks, on the store's event log (docs/watch-and-webhooks.md).
+    let logPushError = (_error: unknown) => {};
+    const push = await startPush(store, events, config, (error) => logPushError(error));
+    if (push) stops.push(() => push.close());
     const guard = new RequestGuard({
       rateLimit: config.rateLimit,
       rateBurst: config.rateBurst,
@@ -116,11 +124,16 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
       metrics,
       store,
       corsOrigins: config.corsOrigins,
+      push,
+      console: new ConsoleRoutes({ store, access, guard, maxNameLength: config.maxNameLength }),
     });
+    logPushError = (error) => app.log.warn({ err: error }, 'watch/webhooks background work failed; retrying');
     stops.push(async () => {
       service.close();
       await app.close();
     });
+    // Watch streams end (with a final event) before the transport closes, which waits for them.
+    if (push) stops.push(() => push.streams.close());
 
     if (store instanceof PostgresStore && events instanceof WatchedEventHub) {
       const relay = await PostgresEventRelay.start(store, events, {
@@ -147,10 +160,17 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
     stops.push(() => clearInterval(sweeper));
 
     await app.listen({ host: config.host, port: config.port });
-    const grpc = await startConfiguredGrpcServer(config, service, (error) =>
-      app.log.error({ err: error }, 'internal error'),
-    );
+    // Same principals, limits and metrics as REST.
+    const grpc = await startConfiguredGrpcServer(config, service, {
+      access,
+      guard,
+      metrics,
+      log: app.log,
+      watch: push?.grpc,
+    });
     if (grpc) stops.push(() => grpc.close());
+    // gRPC watch streams end (UNAVAILABLE) before the transport closes, which waits for them.
+    if (grpc && push) stops.push(() => push.grpc.close());
     if (!access.enabled) {
       app.log.warn('authentication is off: no principals are configured, so every caller is an admin');
     }
@@ -168,6 +188,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
       service,
       store,
       metrics,
+      push,
       close() {
         // Waiters are answered first, so transports have no pending call to wait for.
         service.close();

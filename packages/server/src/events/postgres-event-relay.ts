@@ -1,6 +1,6 @@
 /**
  * Events across replicas on one PostgreSQL: every update and delete a `PostgresStore` writes is
- * announced with NOTIFY in the same statement (delivered when it commits). Each replica keeps one
+ * announced with NOTIFY once it has committed. Each replica keeps one
  * dedicated connection that LISTENs and relays what other replicas announce into its local
  * `EventHub`, so a waiter on replica A wakes when replica B completes the operation.
  *
@@ -12,6 +12,9 @@
  *   meanwhile are lost, so after LISTEN is back every operation with a local listener is re-read
  *   and published: a completion during the gap still wakes its waiters.
  * - A heartbeat query notices a connection that died silently (no reset reached us).
+ * - Announcements are sent right after the write commits (see PostgresStore); one is lost only if
+ *   its replica dies in between. Every `resyncMs` the watched operations are re-read anyway, which
+ *   bounds how late such a change reaches a waiter.
  */
 import pg from 'pg';
 import type { NotificationPayload, PostgresStore } from '../store/postgres/postgres-store.js';
@@ -54,6 +57,13 @@ export interface PostgresEventRelayOptions {
   reconnectMaxMs?: number;
   /** How often the LISTEN connection is checked with a query; it is replaced if the check fails. @default 10000 */
   heartbeatMs?: number;
+  /**
+   * How often every operation with a local listener is re-read regardless: the bound on how late
+   * a waiter learns of a change whose announcement was lost (its replica died between committing
+   * and announcing). 0 turns it off.
+   * @default 30000
+   */
+  resyncMs?: number;
   /** Where connection losses and recoveries are reported. */
   log?: (level: 'info' | 'warn', message: string) => void;
 }
@@ -69,6 +79,7 @@ export class PostgresEventRelay {
   readonly #reconnectInitialMs: number;
   readonly #reconnectMaxMs: number;
   readonly #heartbeatMs: number;
+  readonly #resyncMs: number;
   readonly #log: NonNullable<PostgresEventRelayOptions['log']>;
   readonly #rereads = new Map<string, Promise<void>>();
   #client: Connection | undefined;
@@ -76,6 +87,7 @@ export class PostgresEventRelay {
   #delay: number;
   #timer: NodeJS.Timeout | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
+  #resync: NodeJS.Timeout | undefined;
   #closed = false;
   /** Bumped on each new connection, so callbacks of an old one are ignored. */
   #generation = 0;
@@ -88,6 +100,7 @@ export class PostgresEventRelay {
     this.#reconnectInitialMs = options.reconnectInitialMs ?? 100;
     this.#reconnectMaxMs = options.reconnectMaxMs ?? 2000;
     this.#heartbeatMs = options.heartbeatMs ?? 10_000;
+    this.#resyncMs = options.resyncMs ?? 30_000;
     this.#log = options.log ?? (() => {});
     this.#delay = this.#reconnectInitialMs;
   }
@@ -103,6 +116,12 @@ export class PostgresEventRelay {
     await relay.#connect();
     relay.#heartbeat = setInterval(() => relay.#check(), relay.#heartbeatMs);
     relay.#heartbeat.unref();
+    if (relay.#resyncMs > 0) {
+      relay.#resync = setInterval(() => {
+        if (relay.#client) relay.#wake();
+      }, relay.#resyncMs);
+      relay.#resync.unref();
+    }
     return relay;
   }
 
@@ -256,6 +275,7 @@ export class PostgresEventRelay {
     this.#closed = true;
     clearTimeout(this.#timer);
     clearInterval(this.#heartbeat);
+    clearInterval(this.#resync);
     const client = this.#client;
     this.#client = undefined;
     this.#generation++;

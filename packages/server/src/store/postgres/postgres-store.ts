@@ -6,8 +6,11 @@
  *   then write only if `(seq, version)` is unchanged; on a collision, read and decide again. After a
  *   few collisions on one record it falls back to `SELECT … FOR UPDATE` in a transaction, so a hot
  *   record still makes progress.
- * - Updates and deletes notify the channel {@link PostgresStore.channel} in the same statement
- *   (delivered on commit), so `PostgresEventRelay` can wake waiters on the other replicas.
+ * - Updates and deletes are announced on the channel {@link PostgresStore.channel} right after
+ *   they commit (NOTIFY, batched, in a transaction of its own), so `PostgresEventRelay` can wake
+ *   waiters on the other replicas.
+ * - Concurrent creates go as one multi-row INSERT, and concurrent reads by name as one query
+ *   (see batcher.ts): one round trip and one commit for many requests under load.
  * - Errors meaning "the database cannot serve now" become `STORE_UNAVAILABLE` (503, retryable);
  *   the pool drops broken connections and opens new ones when the database is back.
  */
@@ -15,7 +18,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { ApiError } from '../../contract/errors.js';
 import { hasWildcard, parentPattern, WILDCARD } from '../../contract/names.js';
-import type { Filter } from '../../filter/index.js';
 import type {
   CreateResult,
   ListQuery,
@@ -23,20 +25,27 @@ import type {
   OperationChange,
   OperationRecord,
   OperationStore,
+  StateCounts,
   UpdateDecision,
 } from '../store.js';
+import { Batcher, type Pending } from './batcher.js';
 import { isUnavailable, translate } from './errors.js';
 import { migrate } from './migrations.js';
-import { compileFilter } from './postgres-dialect.js';
+import { compilePostgresFilter } from './postgres-dialect.js';
 import {
   CANCEL_REQUESTED_BEFORE,
+  COUNT_BY_STATE,
   CREATE_OPERATION,
+  CREATE_OPERATIONS,
   DELETE_OPERATION,
   EARLIEST_PENDING_CANCEL,
+  EXPIRE_DONE,
   GET_OPERATION,
   GET_OPERATIONS,
   LIST_OPERATIONS,
   LOCK_OPERATION,
+  NOTIFY,
+  PENDING_CREATED_BEFORE,
   SECRET,
   type Statement,
   UPDATE_OPERATION,
@@ -66,6 +75,19 @@ export interface PostgresStoreOptions {
    * @default true
    */
   notify?: boolean;
+  /**
+   * How many create statements may run at once. Creates that arrive while they all run wait, and
+   * go together as one multi-row INSERT (one round trip, one commit) when one finishes: under load
+   * the batches grow by themselves, and a lone create is never delayed.
+   * @default 2
+   */
+  createConcurrency?: number;
+  /**
+   * How many reads by name may run at once; reads that arrive meanwhile go together as one
+   * `name = ANY(…)` query.
+   * @default half of poolSize, at least 1
+   */
+  readConcurrency?: number;
 }
 
 /** Where a notification came from and what changed; `r` is omitted when the record is too large. */
@@ -78,6 +100,11 @@ export const MAX_PAYLOAD_BYTES = 7999;
 
 /** Compare-and-set attempts on one record before falling back to a row lock. */
 const CAS_ATTEMPTS = 4;
+
+/** The most calls one batched statement carries. */
+const MAX_BATCH = 200;
+
+type PendingCreate = Pending<NewOperationRecord, CreateResult>;
 
 interface Row {
   seq: string;
@@ -127,6 +154,37 @@ function applyChange(current: OperationRecord, change: OperationChange): Operati
   };
 }
 
+function updateValues(row: Row, next: OperationRecord): unknown[] {
+  return [
+    row.seq,
+    row.version,
+    next.done,
+    next.metadata,
+    next.error,
+    next.response,
+    next.updateTime,
+    next.doneTime,
+    next.cancelRequestTime,
+  ];
+}
+
+function createdRecord(record: NewOperationRecord, seq: string): OperationRecord {
+  return {
+    name: record.name,
+    parent: record.parent,
+    done: record.done,
+    metadata: record.metadata,
+    error: record.error,
+    response: record.response,
+    createTime: record.createTime,
+    updateTime: record.updateTime,
+    doneTime: record.doneTime,
+    cancelRequestTime: record.cancelRequestTime,
+    createHash: record.createHash,
+    seq: Number(seq),
+  };
+}
+
 /** The channel name for a schema: NOTIFY is per database, so schemas in one database need their own. */
 function channelFor(schema: string): string {
   const channel = `longrun.operations:${schema}`;
@@ -141,6 +199,9 @@ export class PostgresStore implements OperationStore {
   readonly #pool: pg.Pool;
   readonly #clientConfig: pg.ClientConfig;
   readonly #notify: boolean;
+  readonly #creates: Batcher<NewOperationRecord, CreateResult>;
+  readonly #reads: Batcher<string, Row | undefined>;
+  readonly #notifications: Batcher<string, void>;
   #ready: Promise<string> | undefined;
   #channel = '';
   #closed = false;
@@ -152,6 +213,15 @@ export class PostgresStore implements OperationStore {
    */
   constructor(connectionString: string, options: PostgresStoreOptions = {}) {
     this.#notify = options.notify ?? true;
+    const poolSize = options.poolSize ?? 10;
+    this.#creates = new Batcher({ concurrency: options.createConcurrency ?? 2, maxBatch: MAX_BATCH }, (batch) =>
+      batch.length === 1 ? this.#createOne(batch[0]!) : this.#createMany(batch),
+    );
+    this.#reads = new Batcher(
+      { concurrency: options.readConcurrency ?? Math.floor(poolSize / 2), maxBatch: MAX_BATCH },
+      (batch) => this.#readMany(batch),
+    );
+    this.#notifications = new Batcher({ concurrency: 1, maxBatch: 1000 }, (batch) => this.#notifyMany(batch));
     this.#clientConfig = {
       connectionString,
       fallback_application_name: 'longrun',
@@ -250,7 +320,19 @@ export class PostgresStore implements OperationStore {
     return JSON.stringify({ o: this.origin, t: type, n: subject.name });
   }
 
-  async create(record: NewOperationRecord): Promise<CreateResult> {
+  create(record: NewOperationRecord): Promise<CreateResult> {
+    return this.#creates.add(record);
+  }
+
+  async #createOne({ item: record, resolve, reject }: PendingCreate): Promise<void> {
+    try {
+      resolve(await this.#insertOne(record));
+    } catch (error) {
+      reject(error);
+    }
+  }
+
+  async #insertOne(record: NewOperationRecord): Promise<CreateResult> {
     const values = [
       record.name,
       record.parent,
@@ -267,23 +349,7 @@ export class PostgresStore implements OperationStore {
     for (let attempt = 0; attempt < 3; attempt++) {
       const { rows } = await this.#query<Row & { created: boolean }>(CREATE_OPERATION, values);
       const row = rows[0];
-      if (row?.created) {
-        const created: OperationRecord = {
-          name: record.name,
-          parent: record.parent,
-          done: record.done,
-          metadata: record.metadata,
-          error: record.error,
-          response: record.response,
-          createTime: record.createTime,
-          updateTime: record.updateTime,
-          doneTime: record.doneTime,
-          cancelRequestTime: record.cancelRequestTime,
-          createHash: record.createHash,
-          seq: Number(row.seq),
-        };
-        return { created: true, record: created };
-      }
+      if (row?.created) return { created: true, record: createdRecord(record, row.seq) };
       if (row) return { created: false, existing: toRecord(row) };
       // Another create of this name committed after our snapshot: read it as it is now.
       const existing = await this.get(record.name);
@@ -293,9 +359,63 @@ export class PostgresStore implements OperationStore {
     throw new ApiError('STORE_UNAVAILABLE', 'The operation store was busy; try again');
   }
 
+  /** Several creates in one INSERT; those whose name was taken are answered with the record that holds it. */
+  async #createMany(batch: PendingCreate[]): Promise<void> {
+    const columns: unknown[][] = Array.from({ length: 11 }, () => []);
+    for (const { item: record } of batch) {
+      columns[0]!.push(record.name);
+      columns[1]!.push(record.parent);
+      columns[2]!.push(record.done);
+      columns[3]!.push(record.metadata);
+      columns[4]!.push(record.error);
+      columns[5]!.push(record.response);
+      columns[6]!.push(record.createTime);
+      columns[7]!.push(record.updateTime);
+      columns[8]!.push(record.doneTime);
+      columns[9]!.push(record.cancelRequestTime);
+      columns[10]!.push(record.createHash);
+    }
+    let inserted: Map<string, string>;
+    try {
+      const { rows } = await this.#query<{ name: string; seq: string }>(CREATE_OPERATIONS, columns);
+      inserted = new Map(rows.map((row) => [row.name, row.seq]));
+    } catch (error) {
+      if (error instanceof ApiError) {
+        for (const pending of batch) pending.reject(error);
+        return;
+      }
+      // Something about one record (not the database): create each alone, so only that one fails.
+      await Promise.all(batch.map((pending) => this.#createOne(pending)));
+      return;
+    }
+    const taken: PendingCreate[] = [];
+    for (const pending of batch) {
+      const seq = inserted.get(pending.item.name);
+      if (seq === undefined) taken.push(pending);
+      else {
+        inserted.delete(pending.item.name); // a name twice in one batch: the second one finds the first
+        pending.resolve({ created: true, record: createdRecord(pending.item, seq) });
+      }
+    }
+    if (taken.length > 0) await Promise.all(taken.map((pending) => this.#createOne(pending)));
+  }
+
   async get(name: string): Promise<OperationRecord | undefined> {
-    const { rows } = await this.#query<Row>(GET_OPERATION, [name], true);
-    return rows[0] && toRecord(rows[0]);
+    const row = await this.#reads.add(name);
+    return row && toRecord(row);
+  }
+
+  /** Reads by name, one query for the whole batch. */
+  async #readMany(batch: Pending<string, Row | undefined>[]): Promise<void> {
+    if (batch.length === 1) {
+      const { rows } = await this.#query<Row>(GET_OPERATION, [batch[0]!.item], true);
+      batch[0]!.resolve(rows[0]);
+      return;
+    }
+    const names = [...new Set(batch.map((pending) => pending.item))];
+    const { rows } = await this.#query<Row>(GET_OPERATIONS, [names], true);
+    const byName = new Map(rows.map((row) => [row.name, row]));
+    for (const pending of batch) pending.resolve(byName.get(pending.item));
   }
 
   /** The records among `names` that exist, in no particular order. */
@@ -307,33 +427,35 @@ export class PostgresStore implements OperationStore {
 
   async update(name: string, decide: UpdateDecision): Promise<OperationRecord | undefined> {
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
-      const { rows } = await this.#query<Row>(GET_OPERATION, [name], true);
-      const row = rows[0];
+      const row = await this.#reads.add(name);
       if (!row) return undefined;
       const current = toRecord(row);
       const change = decide(current);
       if (!change) return current;
       const next = applyChange(current, change);
-      const written = await this.#query(UPDATE_OPERATION, this.#updateValues(row, next));
-      if (written.rowCount === 1) return next;
+      const written = await this.#query(UPDATE_OPERATION, updateValues(row, next));
+      if (written.rowCount === 1) {
+        await this.#announce(this.#payload('updated', next));
+        return next;
+      }
     }
     return this.#updateLocked(name, decide);
   }
 
-  #updateValues(row: Row, next: OperationRecord): unknown[] {
-    return [
-      row.seq,
-      row.version,
-      next.done,
-      next.metadata,
-      next.error,
-      next.response,
-      next.updateTime,
-      next.doneTime,
-      next.cancelRequestTime,
-      this.#channel,
-      this.#payload('updated', next),
-    ];
+  /**
+   * Tells other replicas about a committed change, and waits until it is sent (so that when a
+   * caller hears "done", other replicas hear it too). Sending can fail only when the database just
+   * went away: the change stands, and other replicas re-read what they wait on when their event
+   * connection comes back (and every `resyncMs` regardless).
+   */
+  async #announce(payload: string | null): Promise<void> {
+    if (payload === null) return;
+    await this.#notifications.add(payload).catch(() => {});
+  }
+
+  async #notifyMany(batch: Pending<string, void>[]): Promise<void> {
+    await this.#query(NOTIFY, [this.#channel, batch.map((pending) => pending.item)]);
+    for (const pending of batch) pending.resolve();
   }
 
   async #updateLocked(name: string, decide: UpdateDecision): Promise<OperationRecord | undefined> {
@@ -345,23 +467,25 @@ export class PostgresStore implements OperationStore {
       throw translate(error);
     }
     let broken: Error | undefined;
+    let result: OperationRecord | undefined;
+    let written: OperationRecord | undefined;
     try {
       await client.query('BEGIN');
       const { rows } = await client.query<Row>({ ...LOCK_OPERATION, values: [name] });
       const row = rows[0];
       const current = row && toRecord(row);
-      let next: OperationRecord | undefined;
       try {
         const change = current && decide(current);
-        next = current && change ? applyChange(current, change) : current;
+        result = current && change ? applyChange(current, change) : current;
       } catch (refused) {
         await client.query('ROLLBACK');
         throw refused;
       }
-      if (row && next && next !== current)
-        await client.query({ ...UPDATE_OPERATION, values: this.#updateValues(row, next) });
+      if (row && result && result !== current) {
+        await client.query({ ...UPDATE_OPERATION, values: updateValues(row, result) });
+        written = result;
+      }
       await client.query('COMMIT');
-      return next;
     } catch (error) {
       if (error instanceof ApiError) throw error;
       if (isUnavailable(error)) broken = error as Error;
@@ -370,12 +494,17 @@ export class PostgresStore implements OperationStore {
     } finally {
       client.release(broken);
     }
+    // Announced once the connection is back in the pool: holding it while waiting for another
+    // could leave every connection waiting for one.
+    if (written) await this.#announce(this.#payload('updated', written));
+    return result;
   }
 
   async delete(name: string): Promise<boolean> {
-    await this.ready();
-    const { rowCount } = await this.#query(DELETE_OPERATION, [name, this.#channel, this.#payload('deleted', name)]);
-    return rowCount === 1;
+    const { rowCount } = await this.#query(DELETE_OPERATION, [name]);
+    if (rowCount !== 1) return false;
+    await this.#announce(this.#payload('deleted', name));
+    return true;
   }
 
   async list(query: ListQuery): Promise<OperationRecord[]> {
@@ -402,16 +531,12 @@ export class PostgresStore implements OperationStore {
       where.push(`seq < ${param(query.beforeSeq)}`);
       shape += '_cursor';
     }
-    if (query.filter) where.push(`(${this.#filterSql(query.filter, values)})`);
+    if (query.filter) where.push(`(${compilePostgresFilter(query.filter, values)})`);
     const text = `${LIST_OPERATIONS.select} ${where.join(' AND ')} ${LIST_OPERATIONS.order} ${param(query.limit)}`;
     // Without a filter the query has one of four shapes: prepare those; filtered ones vary too much.
     const statement = query.filter ? { text } : { name: `longrun_list_${shape}`, text };
     const { rows } = await this.#query<Row>(statement, values, true);
     return rows.map(toRecord);
-  }
-
-  #filterSql(filter: Filter, values: unknown[]): string {
-    return compileFilter(filter, values);
   }
 
   async cancelRequestedBefore(time: number, limit: number): Promise<string[]> {
@@ -423,6 +548,31 @@ export class PostgresStore implements OperationStore {
     const { rows } = await this.#query<{ time: string | null }>(EARLIEST_PENDING_CANCEL, [], true);
     const time = rows[0]?.time ?? null;
     return time === null ? undefined : Number(time);
+  }
+
+  async expireDone(time: number, limit: number): Promise<string[]> {
+    const { rows } = await this.#query<{ name: string }>(EXPIRE_DONE, [time, limit]);
+    return rows.map((row) => row.name);
+  }
+
+  async pendingCreatedBefore(time: number, limit: number): Promise<string[]> {
+    const { rows } = await this.#query<{ name: string }>(PENDING_CREATED_BEFORE, [time, limit], true);
+    return rows.map((row) => row.name);
+  }
+
+  async countByState(): Promise<StateCounts> {
+    const { rows } = await this.#query<Record<keyof StateCounts, string>>(COUNT_BY_STATE, [], true);
+    const row = rows[0]!;
+    return {
+      running: Number(row.running),
+      succeeded: Number(row.succeeded),
+      failed: Number(row.failed),
+      cancelled: Number(row.cancelled),
+    };
+  }
+
+  async ping(): Promise<void> {
+    await this.#query({ text: 'SELECT 1' }, [], true);
   }
 
   async secret(key: string, create: () => Buffer): Promise<Buffer> {

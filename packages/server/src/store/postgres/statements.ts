@@ -42,6 +42,28 @@ export const CREATE_OPERATION: Statement = {
 };
 
 /**
+ * Inserts several operations in one statement (and one commit): concurrent creates are batched.
+ * A name that exists, or that appears twice in the batch, is skipped.
+ * Parameters: arrays, one element per operation, in the order of CREATE_OPERATION's parameters:
+ * $1 text[] names … $11 text[] create hashes.
+ * Returns a row (`name`, `seq`) for each operation inserted; seq follows the batch's order.
+ */
+export const CREATE_OPERATIONS: Statement = {
+  name: 'longrun_create_operations',
+  text: `INSERT INTO longrun_operations (name, parent, done, metadata, error, response, create_time, update_time, done_time,
+    cancel_request_time, create_hash)
+  SELECT name, parent, done, metadata, error, response, create_time, update_time, done_time, cancel_request_time,
+    create_hash
+  FROM unnest($1::text[], $2::text[], $3::boolean[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[],
+    $9::bigint[], $10::bigint[], $11::text[]) WITH ORDINALITY
+    AS batch(name, parent, done, metadata, error, response, create_time, update_time, done_time, cancel_request_time,
+      create_hash, position)
+  ORDER BY position
+  ON CONFLICT (name) DO NOTHING
+  RETURNING name, seq`,
+};
+
+/**
  * One operation by name.
  * Parameters: $1 name. Returns zero or one row of COLUMNS.
  */
@@ -61,32 +83,36 @@ export const LOCK_OPERATION: Statement = {
 };
 
 /**
- * Writes an update if the record is still the one that was read (same seq, same version), and
- * notifies listeners in the same transaction (delivered on commit).
+ * Writes an update if the record is still the one that was read (same seq, same version).
  * Parameters: $1 seq, $2 version read, $3 done, $4 metadata, $5 error, $6 response, $7 update_time,
- * $8 done_time, $9 cancel_request_time, $10 channel, $11 notification payload (NULL: no notification).
- * Returns one row when written, none when the record changed or went away meanwhile.
+ * $8 done_time, $9 cancel_request_time.
+ * Writes one row, or none when the record changed or went away meanwhile.
  */
 export const UPDATE_OPERATION: Statement = {
   name: 'longrun_update_operation',
-  text: `WITH updated AS (
-    UPDATE longrun_operations SET done = $3, metadata = $4, error = $5, response = $6, update_time = $7, done_time = $8,
-      cancel_request_time = $9, version = version + 1
-    WHERE seq = $1 AND version = $2
-    RETURNING seq
-  )
-  SELECT seq, CASE WHEN $11::text IS NULL THEN NULL ELSE pg_notify($10, $11) END AS notified FROM updated`,
+  text: `UPDATE longrun_operations SET done = $3, metadata = $4, error = $5, response = $6, update_time = $7, done_time = $8,
+    cancel_request_time = $9, version = version + 1
+  WHERE seq = $1 AND version = $2`,
 };
 
 /**
- * Deletes an operation by name and notifies listeners in the same transaction.
- * Parameters: $1 name, $2 channel, $3 notification payload (NULL: no notification).
- * Returns one row when a record was deleted.
+ * Deletes an operation by name.
+ * Parameters: $1 name. Deletes one row, or none.
  */
 export const DELETE_OPERATION: Statement = {
   name: 'longrun_delete_operation',
-  text: `WITH deleted AS (DELETE FROM longrun_operations WHERE name = $1 RETURNING seq)
-  SELECT seq, CASE WHEN $3::text IS NULL THEN NULL ELSE pg_notify($2, $3) END AS notified FROM deleted`,
+  text: 'DELETE FROM longrun_operations WHERE name = $1',
+};
+
+/**
+ * Announces changes to listeners (other replicas), in a transaction of its own: NOTIFY inside the
+ * writing transaction would hold PostgreSQL's notification lock through that transaction's WAL
+ * flush, and so serialize every notifying commit in the database.
+ * Parameters: $1 channel, $2 text[] payloads. Returns one row per payload.
+ */
+export const NOTIFY: Statement = {
+  name: 'longrun_notify',
+  text: 'SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload',
 };
 
 /**
@@ -117,6 +143,47 @@ export const EARLIEST_PENDING_CANCEL: Statement = {
   name: 'longrun_earliest_pending_cancel',
   text: `SELECT min(cancel_request_time) AS time FROM longrun_operations
   WHERE NOT done AND cancel_request_time IS NOT NULL`,
+};
+
+/**
+ * Removes done operations that finished before a time, oldest first, skipping rows another replica
+ * is removing at the same moment. No notification: nobody waits on a done operation.
+ * Parameters: $1 time (ms), $2 limit. Returns rows of `name`, oldest first.
+ */
+export const EXPIRE_DONE: Statement = {
+  name: 'longrun_expire_done',
+  text: `WITH expired AS (
+    DELETE FROM longrun_operations WHERE seq IN (
+      SELECT seq FROM longrun_operations WHERE done AND done_time < $1 ORDER BY done_time LIMIT $2
+      FOR UPDATE SKIP LOCKED
+    )
+    RETURNING name, done_time, seq
+  )
+  SELECT name FROM expired ORDER BY done_time, seq`,
+};
+
+/**
+ * Names of operations not done that were created before a time, oldest first.
+ * Parameters: $1 time (ms), $2 limit. Returns rows of `name`.
+ */
+export const PENDING_CREATED_BEFORE: Statement = {
+  name: 'longrun_pending_created_before',
+  text: `SELECT name FROM longrun_operations WHERE NOT done AND create_time < $1 ORDER BY create_time LIMIT $2`,
+};
+
+/**
+ * Operations by state (a full count: for metrics, not for every request). An error's code is read
+ * as JSON text; a done operation whose error has no code is counted in neither failed nor cancelled.
+ * No parameters. Returns one row: running, succeeded, failed, cancelled (bigint, as text).
+ */
+export const COUNT_BY_STATE: Statement = {
+  name: 'longrun_count_by_state',
+  text: `SELECT
+    count(*) FILTER (WHERE NOT done) AS running,
+    count(*) FILTER (WHERE done AND error IS NULL) AS succeeded,
+    count(*) FILTER (WHERE done AND longrun_filter_json(error) ->> 'code' <> '1') AS failed,
+    count(*) FILTER (WHERE done AND longrun_filter_json(error) ->> 'code' = '1') AS cancelled
+  FROM longrun_operations`,
 };
 
 /**
