@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { redactStore } from '../../packages/cli/src/serve.js';
 
 const BIN = join(import.meta.dirname, '../../packages/cli/bin/longrun.js');
 const cwd = mkdtempSync(join(tmpdir(), 'longrun-cli-'));
@@ -81,5 +82,15 @@ describe('longrun serve', () => {
     const badEnv = run(['serve', '--port', '0'], { LONGRUN_CANCEL_GRACE: 'soon' });
     expect(await badEnv.exited).toBe(2);
     expect(badEnv.output().stderr).toContain('LONGRUN_CANCEL_GRACE');
+  });
+});
+
+describe('redactStore', () => {
+  it('hides a PostgreSQL password and leaves everything else as it is', () => {
+    expect(redactStore('postgres://app:s3cr%40t@db.internal:5432/longrun')).toBe(
+      'postgres://app:***@db.internal:5432/longrun',
+    );
+    expect(redactStore('postgresql://app@db/longrun')).toBe('postgresql://app@db/longrun');
+    expect(redactStore('./data/longrun.db')).toBe('./data/longrun.db');
   });
 });

@@ -382,6 +382,21 @@ describe('wait', () => {
     for (const waited of await Promise.all(waiters)) expect(waited.json.done).toBe(true);
   });
 
+  it('answers with the last known state when the store goes away during a wait', async () => {
+    const other = await startTestServer();
+    await other.createOperation('', 'outage');
+    const waiting = other.call('POST', '/v1/operations/outage:wait', { timeout: '0.3s' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await other.store.close();
+    const waited = await waiting;
+    expect(waited.status).toBe(200);
+    expect(waited.json).toEqual({ name: 'operations/outage' });
+    const get = await other.call('GET', '/v1/operations/outage');
+    expect(get.status).toBe(503);
+    expect(errorInfo(get.json).reason).toBe('STORE_UNAVAILABLE');
+    await other.stop();
+  });
+
   it('answers NOT_FOUND when the operation is deleted while waiting', async () => {
     await server.createOperation('projects/r', 'gone');
     const waiting = server.call('POST', '/v1/projects/r/operations/gone:wait', { timeout: '10s' });

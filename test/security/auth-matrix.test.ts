@@ -137,7 +137,12 @@ describe('authentication', () => {
 
 describe('whoami', () => {
   it('tells the caller who it is and what it may do on a resource', async () => {
-    const viewer = await server.call('GET', '/auth/whoami?resource=projects/acme/operations/x', undefined, as(TOKENS.viewer));
+    const viewer = await server.call(
+      'GET',
+      '/auth/whoami?resource=projects/acme/operations/x',
+      undefined,
+      as(TOKENS.viewer),
+    );
     expect(viewer.json).toEqual({
       principal: 'viewer',
       authEnabled: true,
@@ -145,7 +150,12 @@ describe('whoami', () => {
       resource: 'projects/acme/operations/x',
       permissions: ['get', 'list', 'wait', 'watch'],
     });
-    const outside = await server.call('GET', '/auth/whoami?resource=projects/other/operations/x', undefined, as(TOKENS.admin));
+    const outside = await server.call(
+      'GET',
+      '/auth/whoami?resource=projects/other/operations/x',
+      undefined,
+      as(TOKENS.admin),
+    );
     expect(outside.json.permissions).toEqual([]);
     expect((await server.call('GET', '/auth/whoami')).status).toBe(401);
   });

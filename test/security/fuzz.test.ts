@@ -18,11 +18,18 @@ beforeAll(async () => {
     maxBodyBytes: 16 * 1024,
     waitMaxMs: 200,
     auth: {
-      principals: [{ name: 'fuzzer', secrets: [digestSecret(TOKEN)], grants: [{ role: 'admin', resources: 'projects/fz/**' }] }],
+      principals: [
+        { name: 'fuzzer', secrets: [digestSecret(TOKEN)], grants: [{ role: 'admin', resources: 'projects/fz/**' }] },
+      ],
     },
   });
   port = Number(new URL(server.url).port);
-  await server.call('POST', '/v1/projects/fz/operations', { operationId: 'known' }, { authorization: `Bearer ${TOKEN}` });
+  await server.call(
+    'POST',
+    '/v1/projects/fz/operations',
+    { operationId: 'known' },
+    { authorization: `Bearer ${TOKEN}` },
+  );
 });
 afterAll(() => server.stop());
 
@@ -41,37 +48,159 @@ function random(seed: number) {
 }
 
 const PIECES = [
-  'v1', 'v2alpha', 'projects', 'fz', 'operations', 'known', 'missing', '-', '..', '.', '%2F', '%2f', '%00', '%ZZ', '%',
-  '%E2%82', 'ü', '%C3%BC', ':cancel', ':wait', ':watch', ':x', ':', '*', '**', '~', 'a'.repeat(300), '$discovery',
-  'healthz', 'metrics', '%24.xgafv', '?', '#', ';', ',', '"', "'", '<script>', '{+name}', '\\', '%20', '+',
+  'v1',
+  'v2alpha',
+  'projects',
+  'fz',
+  'operations',
+  'known',
+  'missing',
+  '-',
+  '..',
+  '.',
+  '%2F',
+  '%2f',
+  '%00',
+  '%ZZ',
+  '%',
+  '%E2%82',
+  'ü',
+  '%C3%BC',
+  ':cancel',
+  ':wait',
+  ':watch',
+  ':x',
+  ':',
+  '*',
+  '**',
+  '~',
+  'a'.repeat(300),
+  '$discovery',
+  'healthz',
+  'metrics',
+  '%24.xgafv',
+  '?',
+  '#',
+  ';',
+  ',',
+  '"',
+  "'",
+  '<script>',
+  '{+name}',
+  '\\',
+  '%20',
+  '+',
 ];
 const METHODS = ['GET', 'POST', 'PATCH', 'DELETE', 'PUT', 'OPTIONS', 'HEAD', 'TRACE', 'PROPFIND', 'get'];
 const QUERY_NAMES = [
-  'filter', 'pageSize', 'page_size', 'pageToken', 'name', 'timeout', 'updateMask', 'operationId', '$.xgafv', 'alt',
-  '$alt', 'prettyPrint', 'fields', '$fields', 'key', 'access_token', 'callback', 'returnPartialSuccess', 'unknown', '',
+  'filter',
+  'pageSize',
+  'page_size',
+  'pageToken',
+  'name',
+  'timeout',
+  'updateMask',
+  'operationId',
+  '$.xgafv',
+  'alt',
+  '$alt',
+  'prettyPrint',
+  'fields',
+  '$fields',
+  'key',
+  'access_token',
+  'callback',
+  'returnPartialSuccess',
+  'unknown',
+  '',
 ];
 const QUERY_VALUES = [
-  '', '1', '-1', '1e3', '99999999999', 'true', 'json', 'proto', 'json;enum-encoding=int', '2', '3', 'name,done',
-  'operations(name', 'done = true', 'done = ', '((((', 'metadata.x > "', 'NOT', '-', '%ZZ', '%00', '30s', '-5s',
-  'AAAA', 'x'.repeat(5000), 'metadata.@type = type.googleapis.com/x.Y', '"\\u0000"', '😀', '*', 'cancel_requested = true',
+  '',
+  '1',
+  '-1',
+  '1e3',
+  '99999999999',
+  'true',
+  'json',
+  'proto',
+  'json;enum-encoding=int',
+  '2',
+  '3',
+  'name,done',
+  'operations(name',
+  'done = true',
+  'done = ',
+  '((((',
+  'metadata.x > "',
+  'NOT',
+  '-',
+  '%ZZ',
+  '%00',
+  '30s',
+  '-5s',
+  'AAAA',
+  'x'.repeat(5000),
+  'metadata.@type = type.googleapis.com/x.Y',
+  '"\\u0000"',
+  '😀',
+  '*',
+  'cancel_requested = true',
 ];
 const BODIES = [
-  '', '{}', '[]', 'null', '1', '"x"', '{', '{"operation":', '{"operationId":"a b"}', '{"operationId":"fz-new"}',
-  '{"operation":{"done":true}}', '{"operation":{"done":"yes"}}', '{"operation":{"metadata":{}}}',
-  '{"operation":{"metadata":{"@type":""}}}', '{"operation":{"error":{"code":99}}}', '{"updateMask":"nope"}',
-  '{"timeout":"-1s"}', '{"timeout":5}', '{"__proto__":{"x":1}}', '{"constructor":{"prototype":{}}}',
-  `{"a":${'['.repeat(2000)}${']'.repeat(2000)}}`, `{"operationId":"${'x'.repeat(20000)}"}`, '\u0000\u0001',
+  '',
+  '{}',
+  '[]',
+  'null',
+  '1',
+  '"x"',
+  '{',
+  '{"operation":',
+  '{"operationId":"a b"}',
+  '{"operationId":"fz-new"}',
+  '{"operation":{"done":true}}',
+  '{"operation":{"done":"yes"}}',
+  '{"operation":{"metadata":{}}}',
+  '{"operation":{"metadata":{"@type":""}}}',
+  '{"operation":{"error":{"code":99}}}',
+  '{"updateMask":"nope"}',
+  '{"timeout":"-1s"}',
+  '{"timeout":5}',
+  '{"__proto__":{"x":1}}',
+  '{"constructor":{"prototype":{}}}',
+  `{"a":${'['.repeat(2000)}${']'.repeat(2000)}}`,
+  `{"operationId":"${'x'.repeat(20000)}"}`,
+  '\u0000\u0001',
   '{"operation":{"metadata":{"@type":"type.googleapis.com/x.Y","n":123456789012345678901234567890}}}',
 ];
-const CONTENT_TYPES = ['application/json', 'application/json; charset=utf-8', 'text/plain', '', 'application/x-protobuf', '*/*'];
-const AUTH = [`Bearer ${TOKEN}`, `Bearer ${TOKEN}`, `Bearer ${TOKEN}`, 'Bearer wrong', 'Basic abc', 'Bearer', '', `bearer ${TOKEN}`];
+const CONTENT_TYPES = [
+  'application/json',
+  'application/json; charset=utf-8',
+  'text/plain',
+  '',
+  'application/x-protobuf',
+  '*/*',
+];
+const AUTH = [
+  `Bearer ${TOKEN}`,
+  `Bearer ${TOKEN}`,
+  `Bearer ${TOKEN}`,
+  'Bearer wrong',
+  'Basic abc',
+  'Bearer',
+  '',
+  `bearer ${TOKEN}`,
+];
 
 function buildRequest(seed: number): { text: string; description: string } {
   const r = random(seed);
   const segments = Array.from({ length: 1 + r.int(7) }, () => r.pick(PIECES));
   let path = `/${segments.join(r.next() < 0.9 ? '/' : '//')}`;
-  if (r.next() < 0.3) path = `/v1/projects/fz/operations/${r.pick(['known', 'missing', 'x', '-'])}${r.pick(['', ':cancel', ':wait', ':watch', ''])}`;
-  const query = Array.from({ length: r.int(4) }, () => `${r.pick(QUERY_NAMES)}=${encodeURIComponent(r.pick(QUERY_VALUES))}`);
+  if (r.next() < 0.3)
+    path = `/v1/projects/fz/operations/${r.pick(['known', 'missing', 'x', '-'])}${r.pick(['', ':cancel', ':wait', ':watch', ''])}`;
+  const query = Array.from(
+    { length: r.int(4) },
+    () => `${r.pick(QUERY_NAMES)}=${encodeURIComponent(r.pick(QUERY_VALUES))}`,
+  );
   if (r.next() < 0.1) query.push(r.pick(['%ZZ', '&&', '=', 'a=%', 'pageToken=%E0']));
   const method = r.pick(METHODS);
   const body = r.next() < 0.6 ? r.pick(BODIES) : '';
@@ -126,6 +255,8 @@ it(`answers ${REQUESTS} malformed requests without a 5xx, every error an AIP-193
   }
   console.log(`fuzz: ${REQUESTS} requests, statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}`);
   // The store is intact: the known operation is still there and readable.
-  const known = await server.call('GET', '/v1/projects/fz/operations/known', undefined, { authorization: `Bearer ${TOKEN}` });
+  const known = await server.call('GET', '/v1/projects/fz/operations/known', undefined, {
+    authorization: `Bearer ${TOKEN}`,
+  });
   expect([200]).toContain(known.status);
 }, 180_000);

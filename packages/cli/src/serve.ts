@@ -40,7 +40,7 @@ export function serveCommand(): Command {
       process.stderr.write(`longrun: ${error.message}\n`);
       process.exit(2);
     }
-    process.stdout.write(`longrun listening on ${server.url} (store: ${server.config.store})\n`);
+    process.stdout.write(`longrun listening on ${server.url} (store: ${redactStore(server.config.store)})\n`);
     if (server.grpcUrl) process.stdout.write(`longrun gRPC listening on ${server.grpcUrl} (gRPC, gRPC-web, Connect)\n`);
     const stop = (signal: string) => {
       process.stdout.write(`longrun: ${signal}, shutting down\n`);
@@ -55,4 +55,9 @@ export function serveCommand(): Command {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+}
+
+/** The store setting without a password, so a `postgres://user:secret@host/db` URL never reaches a log. */
+export function redactStore(store: string): string {
+  return store.replace(/^(postgres(?:ql)?:\/\/[^:/@]*):[^@]*@/, '$1:***@');
 }

@@ -143,7 +143,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
       // Replicas share cancel requests: when the replica that recorded one stops before its grace
       // period ends, another must end it. Every replica re-scans now and then; expiry is idempotent.
       const every = Math.min(Math.max(config.cancelGracePeriodMs, 1000), 10_000);
-      const rescan = setInterval(() => service.start().catch(() => {}), every).unref();
+      const rescan = setInterval(() => service.expireCancellations().catch(() => {}), every).unref();
       stops.push(() => clearInterval(rescan));
     }
 

@@ -542,7 +542,9 @@ async function serveOperability(
       };
       if (resource !== null) {
         body.resource = resource;
-        body.permissions = ALL_PERMISSIONS.filter((permission) => options.access.allows(principal, permission, resource));
+        body.permissions = ALL_PERMISSIONS.filter((permission) =>
+          options.access.allows(principal, permission, resource),
+        );
       }
       reply.code(200).type('application/json; charset=utf-8').send(JSON.stringify(body));
       return true;

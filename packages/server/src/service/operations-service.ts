@@ -150,7 +150,7 @@ export class OperationsService {
 
   /** Picks up cancel requests whose grace period runs out (including those from before a restart). */
   async start(): Promise<void> {
-    await this.#expireCancellations();
+    await this.expireCancellations();
   }
 
   /** True once `close` was called: transports tell clients to go elsewhere. */
@@ -338,7 +338,13 @@ export class OperationsService {
       const first = await Promise.race([event, ended]);
       if (first?.type === 'deleted') throw notFound(name);
       if (first) return first.record;
-      return await this.get(name);
+      try {
+        return await this.get(name);
+      } catch (error) {
+        // The store went away while we waited: the state read at the start is still the latest we know.
+        if (error instanceof ApiError && error.reason === 'STORE_UNAVAILABLE') return record;
+        throw error;
+      }
     } finally {
       stop.abort();
       unsubscribe();
@@ -394,7 +400,7 @@ export class OperationsService {
     this.#cancelTimer = setTimeout(
       () => {
         this.#cancelTimerAt = Number.POSITIVE_INFINITY;
-        this.#expireCancellations().catch(() => {
+        this.expireCancellations().catch(() => {
           // The store is down: try again shortly; the requests are durable.
           this.#scheduleCancelExpiry(this.#now() + 1000);
         });
@@ -404,8 +410,11 @@ export class OperationsService {
     this.#cancelTimer.unref();
   }
 
-  /** Ends every operation whose cancel grace period has run out, then waits for the next one. */
-  async #expireCancellations(): Promise<void> {
+  /**
+   * Ends every operation whose cancel grace period has run out, then sets a timer for the next one.
+   * Idempotent, so replicas sharing a store may all run it.
+   */
+  async expireCancellations(): Promise<void> {
     const grace = this.#options.cancelGracePeriodMs;
     for (;;) {
       const now = this.#now();

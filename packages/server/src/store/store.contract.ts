@@ -53,8 +53,11 @@ export function describeStoreContract(backend: string, harness: StoreHarness): v
       store = await harness.open();
     });
     afterEach(async () => {
-      await store.close();
-      await harness.destroy();
+      try {
+        await store?.close();
+      } finally {
+        await harness.destroy();
+      }
     });
 
     it('creates and reads back a record exactly, JSON text included', async () => {

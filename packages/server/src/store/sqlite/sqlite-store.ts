@@ -43,7 +43,8 @@ function toRecord(row: Row): OperationRecord {
 const UNAVAILABLE_CODES = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY|PROTOCOL|NOMEM)/;
 
 function translate(error: unknown): unknown {
-  if (error instanceof Database.SqliteError && UNAVAILABLE_CODES.test(error.code)) {
+  const closed = error instanceof TypeError && /database connection is not open/.test(error.message);
+  if (closed || (error instanceof Database.SqliteError && UNAVAILABLE_CODES.test(error.code))) {
     return new ApiError('STORE_UNAVAILABLE', 'The operation store is unavailable; try again');
   }
   return error;
