@@ -52,56 +52,64 @@ function locationOf(url, line, repo) {
 }
 
 /**
- * @param {{nodes: Array<{id: number, callFrame: {functionName: string, url: string, lineNumber: number}, children?: number[]}>, samples: number[], timeDeltas: number[], startTime: number, endTime: number}} profile
+ * @typedef {{nodes: Array<{id: number, callFrame: {functionName: string, url: string, lineNumber: number}, children?: number[]}>, samples: number[], timeDeltas: number[], startTime: number, endTime: number}} CpuProfile
+ */
+
+/**
+ * Sums one or more profiles (say, one per round of a scenario) into one summary.
+ * @param {CpuProfile | CpuProfile[]} profiles
  * @param {string} repo  the repository root, to shorten paths and spot longrun's own code
+ * @param {number[]} [skipMs]  per profile, how much of its beginning to leave out (the process's
+ *   startup, before it served anything)
  * @returns {ProfileSummary}
  */
-export function analyzeProfile(profile, repo) {
-  const byId = new Map();
-  const parent = new Map();
-  for (const node of profile.nodes) {
-    byId.set(node.id, node);
-    for (const child of node.children ?? []) parent.set(child, node.id);
-  }
-  const keyOf = new Map();
+export function analyzeProfile(profiles, repo, skipMs = []) {
   const entries = new Map();
-  for (const node of profile.nodes) {
-    const { functionName, url, lineNumber } = node.callFrame;
-    const name = functionName || '(anonymous)';
-    const location = locationOf(url, lineNumber, repo);
-    const key = `${name} ${location}`;
-    keyOf.set(node.id, key);
-    if (!entries.has(key)) {
-      entries.set(key, { name, location, category: categorize(url, functionName, repo), ms: 0, inclusiveMs: 0 });
-    }
-  }
-
-  const samples = profile.samples ?? [];
-  const deltas = profile.timeDeltas ?? [];
-  const meanMs = samples.length > 0 ? (profile.endTime - profile.startTime) / 1000 / samples.length : 0;
   let totalMs = 0;
   let idleMs = 0;
-  for (let i = 0; i < samples.length; i++) {
-    // timeDeltas[i] is the gap before sample i, so sample i lasts until sample i + 1.
-    const next = deltas[i + 1];
-    const ms = next !== undefined && next >= 0 ? next / 1000 : meanMs;
-    const id = samples[i];
-    const key = keyOf.get(id);
-    const entry = entries.get(key);
-    if (!entry) continue;
-    totalMs += ms;
-    entry.ms += ms;
-    if (entry.name === '(idle)') {
-      idleMs += ms;
-      continue;
+  const list = Array.isArray(profiles) ? profiles : [profiles];
+  for (const [index, profile] of list.entries()) {
+    const skip = skipMs[index] ?? 0;
+    let elapsedMs = 0;
+    const parent = new Map();
+    const keyOf = new Map();
+    for (const node of profile.nodes) {
+      for (const child of node.children ?? []) parent.set(child, node.id);
+      const { functionName, url, lineNumber } = node.callFrame;
+      const name = functionName || '(anonymous)';
+      const location = locationOf(url, lineNumber, repo);
+      const key = `${name} ${location}`;
+      keyOf.set(node.id, key);
+      if (!entries.has(key)) {
+        entries.set(key, { name, location, category: categorize(url, functionName, repo), ms: 0, inclusiveMs: 0 });
+      }
     }
-    // Inclusive time: once per function on the stack, however often it recurses.
-    const seen = new Set();
-    for (let at = id; at !== undefined; at = parent.get(at)) {
-      const k = keyOf.get(at);
-      if (seen.has(k)) continue;
-      seen.add(k);
-      entries.get(k).inclusiveMs += ms;
+    const samples = profile.samples ?? [];
+    const deltas = profile.timeDeltas ?? [];
+    const meanMs = samples.length > 0 ? (profile.endTime - profile.startTime) / 1000 / samples.length : 0;
+    for (let i = 0; i < samples.length; i++) {
+      // timeDeltas[i] is the gap before sample i, so sample i lasts until sample i + 1.
+      const next = deltas[i + 1];
+      const ms = next !== undefined && next >= 0 ? next / 1000 : meanMs;
+      elapsedMs += (deltas[i] ?? 0) / 1000;
+      if (elapsedMs < skip) continue;
+      const id = samples[i];
+      const entry = entries.get(keyOf.get(id));
+      if (!entry) continue;
+      totalMs += ms;
+      entry.ms += ms;
+      if (entry.name === '(idle)') {
+        idleMs += ms;
+        continue;
+      }
+      // Inclusive time: once per function on the stack, however often it recurses.
+      const seen = new Set();
+      for (let at = id; at !== undefined; at = parent.get(at)) {
+        const key = keyOf.get(at);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        entries.get(key).inclusiveMs += ms;
+      }
     }
   }
   const busyMs = totalMs - idleMs;
@@ -121,7 +129,13 @@ export function analyzeProfile(profile, repo) {
   const ownInclusive = [...entries.values()]
     .filter((e) => e.category.startsWith('longrun ') && e.inclusiveMs > 0)
     .sort((a, b) => b.inclusiveMs - a.inclusiveMs)
-    .map((e) => ({ name: e.name, location: e.location, category: e.category, ms: e.inclusiveMs, pct: pct(e.inclusiveMs) }));
+    .map((e) => ({
+      name: e.name,
+      location: e.location,
+      category: e.category,
+      ms: e.inclusiveMs,
+      pct: pct(e.inclusiveMs),
+    }));
 
   return { totalMs, idleMs, busyMs, self, categories, ownInclusive };
 }
@@ -140,7 +154,8 @@ export function formatProfile(summary, top = 15) {
     lines.push(`    ${ms(e.ms)} ms ${pct(e.pct)}  ${e.name}  ${e.location}  [${e.category}]`);
   }
   lines.push('  self time, by package:');
-  for (const e of summary.categories.slice(0, Math.min(top, 12))) lines.push(`    ${ms(e.ms)} ms ${pct(e.pct)}  ${e.name}`);
+  for (const e of summary.categories.slice(0, Math.min(top, 12)))
+    lines.push(`    ${ms(e.ms)} ms ${pct(e.pct)}  ${e.name}`);
   lines.push("  longrun's own functions, inclusive time:");
   for (const e of summary.ownInclusive.slice(0, Math.min(top, 12))) {
     lines.push(`    ${ms(e.ms)} ms ${pct(e.pct)}  ${e.name}  ${e.location}`);

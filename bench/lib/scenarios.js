@@ -47,6 +47,7 @@ export { PATCH_BODY };
  * @typedef {object} BenchState
  * @property {number} ops                       operations seeded before any scenario (op-00000000…)
  * @property {Map<string, string[]>} created    target name → ids created by the create scenario
+ * @property {Map<string, any>} scratch          what a scenario keeps between its runs (rounds)
  */
 
 /**
@@ -63,8 +64,8 @@ export { PATCH_BODY };
  * @property {number} [goal]        the least acceptable ratio of longrun's req/s to the baseline's
  * @property {boolean} [finite]     each request uses up a prepared item: the measured run is a fixed
  *                                  count sized from the warmup's rate to last about --duration
- * @property {(state: BenchState, target: {name: string, baseline?: boolean}) => ScenarioRun} start
- *   called once per target; the same plan serves the warmup and the measured run
+ * @property {(state: BenchState, target: {name: string, stateless?: boolean}) => ScenarioRun} start
+ *   called for each run (one target, one round); the same plan serves its warmup and its measured run
  */
 
 /** @type {Scenario} */
@@ -94,7 +95,10 @@ const create = {
     '{"@type":"type.googleapis.com/bench.Meta","progress":0}',
   goal: 0.4,
   start(state, target) {
-    let n = 0;
+    // One counter per target across rounds, so every id is new.
+    const key = `create:${target.name}`;
+    const counter = state.scratch.get(key) ?? { n: 0 };
+    state.scratch.set(key, counter);
     const created = state.created.get(target.name) ?? [];
     state.created.set(target.name, created);
     return {
@@ -102,7 +106,7 @@ const create = {
         method: 'POST',
         headers: JSON_HEADERS,
         setupRequest(request, context) {
-          const id = createdId(n++);
+          const id = createdId(counter.n++);
           context.id = id;
           request.path = COLLECTION_PATH;
           request.body = createBody(id);
@@ -126,9 +130,9 @@ const patch = {
     'each operation patched once: those the create scenario made, then the seeded ones',
   finite: true,
   start(state, target) {
-    let i = 0;
-    if (target.baseline) {
+    if (target.stateless) {
       // Nothing is stored: any name of the right size will do.
+      let i = 0;
       return {
         plan: {
           method: 'PATCH',
@@ -142,8 +146,15 @@ const patch = {
         remaining: () => Number.POSITIVE_INFINITY,
       };
     }
-    const seeded = Array.from({ length: state.ops }, (_, k) => seedId(k));
-    const pool = [...(state.created.get(target.name) ?? []), ...seeded];
+    // One pool per target, used up across rounds: every operation is patched once.
+    const key = `patch:${target.name}`;
+    let pool = state.scratch.get(key);
+    if (!pool) {
+      const seeded = Array.from({ length: state.ops }, (_, k) => seedId(k));
+      pool = { ids: [...(state.created.get(target.name) ?? []), ...seeded], next: 0 };
+      state.scratch.set(key, pool);
+    }
+    const { ids } = pool;
     return {
       plan: {
         method: 'PATCH',
@@ -151,15 +162,15 @@ const patch = {
         setupRequest(request) {
           // Past the end of the pool (only a warmup can get there) the patches repeat, and a
           // repeated patch is a retry that changes nothing: still 200, but a cheaper path.
-          request.path = operationPath(pool[i++ % pool.length]);
+          request.path = operationPath(ids[pool.next++ % ids.length]);
           request.body = PATCH_BODY;
           return request;
         },
       },
-      remaining: () => Math.max(0, pool.length - i),
+      remaining: () => Math.max(0, ids.length - pool.next),
       note: () =>
-        i > pool.length
-          ? `the pool of ${pool.length} operations ran out (${i - pool.length} repeated patches); raise --ops`
+        pool.next > ids.length
+          ? `the pool of ${ids.length} operations ran out (${pool.next - ids.length} repeated patches); raise --ops`
           : undefined,
     };
   },

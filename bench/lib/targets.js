@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const LONGRUN_CLI = join(REPO, 'packages', 'cli', 'bin', 'longrun.js');
 const BASELINE_SERVER = join(REPO, 'bench', 'servers', 'baseline.js');
+const FASTIFY_SERVER = join(REPO, 'bench', 'servers', 'fastify.js');
 
 const START_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 15_000;
@@ -21,8 +22,9 @@ const USER_HZ = 100;
 /**
  * @typedef {object} StartOptions
  * @property {string} store        the SQLite file longrun uses (shared by every longrun run of one harness run)
- * @property {string} [profileDir] when set, longrun runs with --cpu-prof into this directory
+ * @property {string} [profileDir] when set, the server runs with --cpu-prof into this directory
  * @property {string} [profileName] the .cpuprofile file name
+ * @property {number} [cpu]         pin the server to this CPU (taskset -c)
  * @property {object} [baseline]   the baseline's configuration (answers to mirror)
  */
 
@@ -31,16 +33,19 @@ const USER_HZ = 100;
  * @property {string} name
  * @property {string} url
  * @property {number} pid
- * @property {() => {cpuSeconds: number} | undefined} usage  CPU time so far (user + system, all threads)
+ * @property {() => {cpuSeconds: number, systemSeconds: number} | undefined} usage  CPU time so far (user + system, all threads; and system alone)
  * @property {() => number | undefined} peakRssBytes          VmHWM: the most resident memory the process ever had
  * @property {() => Promise<{code: number | null, signal: string | null, stderr: string}>} stop
  * @property {string | undefined} profilePath
+ * @property {number} startupMs  from spawning the process to its `listening` line
  */
 
 /**
  * @typedef {object} Target
  * @property {string} name
  * @property {boolean} [baseline]
+ * @property {boolean} [optional]    run only when --targets names it
+ * @property {boolean} [stateless]   stores nothing: any request of the right shape succeeds
  * @property {string} description
  * @property {(options: StartOptions) => Promise<RunningTarget>} start
  */
@@ -50,15 +55,8 @@ export const longrun = {
   name: 'longrun',
   description: 'longrun serve (the built CLI), SQLite store in a temporary directory, --log-level warn',
   start(options) {
-    const nodeFlags = [];
-    let profilePath;
-    if (options.profileDir) {
-      const name = options.profileName ?? 'longrun.cpuprofile';
-      nodeFlags.push('--cpu-prof', '--cpu-prof-dir', options.profileDir, '--cpu-prof-name', name);
-      profilePath = join(options.profileDir, name);
-    }
-    const args = [...nodeFlags, LONGRUN_CLI, 'serve', '--port', '0', '--store', options.store, '--log-level', 'warn'];
-    return startChild('longrun', args, {}, profilePath);
+    const args = [LONGRUN_CLI, 'serve', '--port', '0', '--store', options.store, '--log-level', 'warn'];
+    return startChild('longrun', args, {}, options);
   },
 };
 
@@ -66,20 +64,57 @@ export const longrun = {
 export const baseline = {
   name: 'node:http',
   baseline: true,
-  description: 'a bare node:http server answering the same bytes (GET) or JSON of the same size built from the parsed body (POST, PATCH)',
+  stateless: true,
+  description:
+    'a bare node:http server answering the same bytes (GET) or JSON of the same size built from the parsed body (POST, PATCH)',
   start(options) {
-    return startChild('node:http', [BASELINE_SERVER], { BENCH_BASELINE: JSON.stringify(options.baseline ?? {}) });
+    return startChild(
+      'node:http',
+      [BASELINE_SERVER],
+      { BENCH_BASELINE: JSON.stringify(options.baseline ?? {}) },
+      options,
+    );
   },
 };
 
-export const TARGETS = [baseline, longrun];
+/** @type {Target} */
+export const fastify = {
+  name: 'fastify',
+  optional: true,
+  stateless: true,
+  description:
+    'diagnostic: Fastify configured as longrun configures it, answering what node:http answers (no validation, no storage)',
+  start(options) {
+    return startChild('fastify', [FASTIFY_SERVER], { BENCH_BASELINE: JSON.stringify(options.baseline ?? {}) }, options);
+  },
+};
+
+/** Every target, in the order of the first round; the first is the baseline. */
+export const TARGETS = [baseline, fastify, longrun];
 
 /**
- * Spawns `node <args>` and resolves once it prints `listening on http://…`.
+ * Spawns `node <args>` (with --cpu-prof when options.profileDir is set) and resolves once it
+ * prints `listening on http://…`.
+ * @param {string} name
+ * @param {string[]} args
+ * @param {Record<string, string>} env
+ * @param {StartOptions} [options]
  * @returns {Promise<RunningTarget>}
  */
-function startChild(name, args, env, profilePath) {
-  const child = spawn(process.execPath, args, {
+function startChild(name, args, env, options = {}) {
+  let profilePath;
+  const nodeFlags = [];
+  if (options.profileDir) {
+    const file = options.profileName ?? `${name.replace(/\W/g, '-')}.cpuprofile`;
+    nodeFlags.push('--cpu-prof', '--cpu-prof-dir', options.profileDir, '--cpu-prof-name', file);
+    profilePath = join(options.profileDir, file);
+  }
+  const spawnedAt = performance.now();
+  // taskset execs node, so the child's pid is the server's.
+  const command = options.cpu === undefined ? process.execPath : 'taskset';
+  const commandArgs = [...nodeFlags, ...args];
+  if (options.cpu !== undefined) commandArgs.unshift('-c', String(options.cpu), process.execPath);
+  const child = spawn(command, commandArgs, {
     cwd: REPO,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -120,6 +155,7 @@ function startChild(name, args, env, profilePath) {
         url: match[1],
         pid,
         profilePath,
+        startupMs: performance.now() - spawnedAt,
         usage: () => cpuOf(pid),
         peakRssBytes: () => peakRssOf(pid),
         async stop() {
@@ -147,7 +183,10 @@ function cpuOf(pid) {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the parenthesised command: state is field 3, utime 14, stime 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { cpuSeconds: (Number(fields[11]) + Number(fields[12])) / USER_HZ };
+    return {
+      cpuSeconds: (Number(fields[11]) + Number(fields[12])) / USER_HZ,
+      systemSeconds: Number(fields[12]) / USER_HZ,
+    };
   } catch {
     return undefined;
   }
