@@ -1,19 +1,20 @@
 /**
- * Kills the server process (SIGKILL) in the middle of a write load, restarts it on the same
- * SQLite file, and checks that every acknowledged write is there, and nothing half-written is.
+ * Kills the server process (SIGKILL) in the middle of a write load, restarts it on the same store
+ * (a SQLite file, and a PostgreSQL schema), and checks that every acknowledged write is there, and
+ * nothing half-written is.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createSchema, describePostgres, postgresUrl } from '../postgres/database.js';
 
 const BIN = join(import.meta.dirname, '../../packages/cli/bin/longrun.js');
 const dir = mkdtempSync(join(tmpdir(), 'longrun-kill-'));
-const store = join(dir, 'kill.db');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function serve(): Promise<{ child: ChildProcess; url: string }> {
+async function serve(store: string): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--store', store, '--log-level', 'warn'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -36,8 +37,8 @@ interface Expected {
   inFlight: string | undefined;
 }
 
-it('keeps every acknowledged write through a SIGKILL', async () => {
-  const { child, url } = await serve();
+async function crashAndCheck(backend: string, store: string): Promise<void> {
+  const { child, url } = await serve(store);
   const expected = new Map<string, Expected>();
   let acknowledgedWrites = 0;
   let killed = false;
@@ -93,7 +94,7 @@ it('keeps every acknowledged write through a SIGKILL', async () => {
   await Promise.all(workers);
   await exited;
 
-  const restarted = await serve();
+  const restarted = await serve(store);
   try {
     let checked = 0;
     for (const [name, entry] of expected) {
@@ -115,7 +116,7 @@ it('keeps every acknowledged write through a SIGKILL', async () => {
       checked++;
     }
     console.log(
-      `sigkill (sqlite): ${acknowledgedWrites} acknowledged writes, ${expected.size} operations checked, ` +
+      `sigkill (${backend}): ${acknowledgedWrites} acknowledged writes, ${expected.size} operations checked, ` +
         `${checked} with an acknowledged state, 0 lost`,
     );
     expect(checked).toBeGreaterThan(150);
@@ -124,4 +125,20 @@ it('keeps every acknowledged write through a SIGKILL', async () => {
     restarted.child.kill('SIGTERM');
     await stopped;
   }
+}
+
+describe('SIGKILL under write load', () => {
+  it('keeps every acknowledged write on SQLite', () => crashAndCheck('sqlite', join(dir, 'kill.db')));
+});
+
+describePostgres('SIGKILL under write load (PostgreSQL)', () => {
+  it('keeps every acknowledged write on PostgreSQL', async () => {
+    if (!postgresUrl) return;
+    const schema = await createSchema();
+    try {
+      await crashAndCheck('postgres', schema.url);
+    } finally {
+      await schema.drop();
+    }
+  });
 });
