@@ -89,8 +89,25 @@ export const fastify = {
   },
 };
 
+/** @type {Target} the wait baseline (bench/waiters.js): parks :wait requests, answers them on PATCH */
+export const waitBaseline = {
+  name: 'node:http',
+  baseline: true,
+  optional: true,
+  description: 'a bare node:http server parking each :wait in a Map and answering it, with the same bytes, on PATCH',
+  start(options) {
+    return startChild(
+      'node:http',
+      [join(REPO, 'bench', 'servers', 'wait-baseline.js')],
+      { BENCH_WAIT_BODY: options.waitBody ?? '' },
+      options,
+    );
+  },
+};
+
 /** Every target, in the order of the first round; the first is the baseline. */
 export const TARGETS = [baseline, fastify, longrun];
+export { startChild };
 
 /**
  * Spawns `node <args>` (with --cpu-prof when options.profileDir is set) and resolves once it
@@ -158,6 +175,7 @@ function startChild(name, args, env, options = {}) {
         startupMs: performance.now() - spawnedAt,
         usage: () => cpuOf(pid),
         peakRssBytes: () => peakRssOf(pid),
+        rssBytes: () => rssOf(pid),
         async stop() {
           if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
           let timeout;
@@ -187,6 +205,16 @@ function cpuOf(pid) {
       cpuSeconds: (Number(fields[11]) + Number(fields[12])) / USER_HZ,
       systemSeconds: Number(fields[12]) / USER_HZ,
     };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The process's resident set now (VmRSS), from /proc; undefined off Linux. */
+export function rssOf(pid) {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : undefined;
   } catch {
     return undefined;
   }
