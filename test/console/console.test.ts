@@ -249,7 +249,7 @@ describe.skipIf(NO_BROWSER)('the web console in chromium', () => {
     await page.goto(`${server.url}/#/operation/projects/polled/operations/job`);
     await page.locator('.live[data-state="polling"]').waitFor();
     await patch(server, 'projects/polled/operations/job', { metadata: PROGRESS(55) }, 'metadata');
-    await expect.poll(() => page.textContent('.detail-head .progress-label'), { timeout: 6000 }).toBe('55%');
+    await expect.poll(() => page.textContent('.detail-head .progress-label')).toBe('55%');
 
     await page.goto(`${server.url}/#/operations?parent=projects/polled`);
     await page.locator('.live[data-state="polling"]').waitFor();
@@ -335,7 +335,7 @@ describe.skipIf(NO_BROWSER)('the web console in chromium', () => {
     // Live: a new operation updates the counts.
     await page.locator('.live[data-state="live"]').waitFor();
     await server.createOperation('projects/sum', 'd');
-    await expect.poll(() => page.textContent('.count-card.state-running .count'), { timeout: 5000 }).toBe('2');
+    await expect.poll(() => page.textContent('.count-card.state-running .count')).toBe('2');
     await page.click('.count-card.state-failed');
     await page.waitForURL(/#\/operations\?/);
     await expect.poll(() => rowNames(page)).toEqual(['projects/sum/operations/b']);

@@ -419,6 +419,8 @@ export function buildRestApp(service: OperationsService, options: RestOptions): 
   );
 
   app.decorateRequest('call', null);
+  // Request lines are info; below that level, not even their fields are gathered.
+  const requestLogging = ['info', 'debug', 'trace'].includes(options.logLevel);
   const corsOrigins = new Set(options.corsOrigins);
   app.addHook('onRequest', async (request, reply) => {
     request.call = { method: 'other', code: 'OK', principal: undefined };
@@ -443,6 +445,7 @@ export function buildRestApp(service: OperationsService, options: RestOptions): 
     const call = request.call;
     const seconds = reply.elapsedTime / 1000;
     if (call) options.metrics.observe('rest', call.method, call.code, seconds);
+    if (!requestLogging) return;
     request.log.info(
       {
         method: request.method,

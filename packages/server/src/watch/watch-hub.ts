@@ -156,6 +156,12 @@ export class WatchHub {
           // that have not committed yet.
           const head = await this.#log.head();
           if (head <= this.#cursor) break;
+          // Nobody watches: nothing to hand out, so skip reading the events (checked after the await,
+          // and from here to the assignment nothing else runs, so no watcher can join in between).
+          if (this.#count === 0) {
+            this.#cursor = head;
+            break;
+          }
           const events = await this.#log.read({ after: this.#cursor, upTo: head, limit: this.#batch });
           const touched = new Set<Subscription>();
           for (const event of events) {
