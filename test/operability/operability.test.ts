@@ -42,6 +42,7 @@ describe('health and metrics', () => {
     expect(text).toMatch(/longrun_operations\{state="succeeded"\} [1-9]/);
     expect(text).toMatch(/longrun_open_operations [1-9]/);
     expect(text).toContain('longrun_waiters 0');
+    expect(text).toContain('longrun_watchers 0');
     expect(text).toContain('longrun_retention_swept_total');
   });
 });

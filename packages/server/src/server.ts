@@ -115,7 +115,11 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
       rateBurst: config.rateBurst,
       maxWaitersPerPrincipal: config.maxWaitersPerPrincipal,
     });
-    const metrics = new Metrics({ countByState: () => store.countByState(), waiters: () => guard.waiters });
+    const metrics = new Metrics({
+      countByState: () => store.countByState(),
+      waiters: () => guard.waiters,
+      watchers: () => push?.hub.size ?? 0,
+    });
     const app = buildRestApp(service, {
       maxBodyBytes: config.maxBodyBytes,
       logLevel: config.logLevel,

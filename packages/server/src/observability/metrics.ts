@@ -9,6 +9,8 @@ import type { StateCounts } from '../store/store.js';
 export interface MetricsSources {
   countByState(): Promise<StateCounts>;
   waiters(): number;
+  /** Open watch streams (SSE and gRPC). */
+  watchers(): number;
 }
 
 const STATE_CACHE_MS = 5000;
@@ -68,6 +70,14 @@ export class Metrics {
       registers,
       async collect() {
         this.set((await states()).running);
+      },
+    });
+    new Gauge({
+      name: 'longrun_watchers',
+      help: 'Open watch streams',
+      registers,
+      collect() {
+        this.set(sources.watchers());
       },
     });
     new Gauge({
