@@ -17,6 +17,7 @@ import pg from 'pg';
 import { hasWildcard, parentPattern, WILDCARD } from '../contract/names.js';
 import { translate } from '../store/postgres/errors.js';
 import type { PostgresStore } from '../store/postgres/postgres-store.js';
+import { type OperationRow, toRecord } from '../store/postgres/postgres-store.js';
 import type { OperationRecord } from '../store/store.js';
 import { type EventLog, type EventQuery, type EventType, eventRecord, type LoggedEvent } from './event-log.js';
 
@@ -287,22 +288,7 @@ export class PostgresEventLog implements EventLog {
     // The head first, then the record with its own newest event in one statement: the position
     // is the later of the two (see the class comment on why that is exact for one operation).
     const head = await this.head();
-    const { rows } = await this.#db.query<{
-      found: boolean;
-      last: string | null;
-      seq: string;
-      name: string;
-      parent: string;
-      done: boolean;
-      metadata: string | null;
-      error: string | null;
-      response: string | null;
-      create_time: string;
-      update_time: string;
-      done_time: string | null;
-      cancel_request_time: string | null;
-      create_hash: string | null;
-    }>(
+    const { rows } = await this.#db.query<OperationRow & { found: boolean; last: string | null }>(
       `SELECT o.seq IS NOT NULL AS found, o.seq, o.name, o.parent, o.done, o.metadata, o.error, o.response,
          o.create_time, o.update_time, o.done_time, o.cancel_request_time, o.create_hash,
          (SELECT max(id) FROM longrun_operation_events e WHERE e.name = $1) AS last
@@ -313,20 +299,7 @@ export class PostgresEventLog implements EventLog {
     const position = Math.max(head, Number(row.last ?? 0));
     if (!row.found) return { record: undefined, head: position };
     return {
-      record: {
-        seq: Number(row.seq),
-        name: row.name,
-        parent: row.parent,
-        done: row.done,
-        metadata: row.metadata,
-        error: row.error,
-        response: row.response,
-        createTime: Number(row.create_time),
-        updateTime: Number(row.update_time),
-        doneTime: millis(row.done_time),
-        cancelRequestTime: millis(row.cancel_request_time),
-        createHash: row.create_hash,
-      },
+      record: toRecord(row),
       head: position,
     };
   }

@@ -3,6 +3,7 @@
  * webhook store, API and dispatcher, and the maintenance that prunes the log and old deliveries.
  * `startServer` starts it after the service and closes it before the transports.
  */
+import type { ServerConfig } from '../config.js';
 import type { EventHub } from '../events/event-hub.js';
 import { PostgresStore } from '../store/postgres/postgres-store.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
@@ -20,21 +21,22 @@ import { SseStreams } from './sse.js';
 import { WatchHub } from './watch-hub.js';
 import { StreamLimits } from './watch-start.js';
 
-/** The settings push reads (a subset of ServerConfig). */
-export interface PushConfig {
-  watchHeartbeatMs: number;
-  watchMaxStreams: number;
-  watchMaxStreamsPerClient: number;
-  watchMaxBufferedBytes: number;
-  watchPollIntervalMs: number;
-  eventRetentionMs: number;
-  webhookTimeoutMs: number;
-  webhookMaxAttempts: number;
-  webhookRetryBaseMs: number;
-  webhookRetryMaxMs: number;
-  webhookConcurrency: number;
-  webhookDeliveryRetentionMs: number;
-}
+/** The settings push reads. */
+export type PushConfig = Pick<
+  ServerConfig,
+  | 'watchHeartbeatMs'
+  | 'watchMaxStreams'
+  | 'watchMaxStreamsPerClient'
+  | 'watchMaxBufferedBytes'
+  | 'watchPollIntervalMs'
+  | 'eventRetentionMs'
+  | 'webhookTimeoutMs'
+  | 'webhookMaxAttempts'
+  | 'webhookRetryBaseMs'
+  | 'webhookRetryMaxMs'
+  | 'webhookConcurrency'
+  | 'webhookDeliveryRetentionMs'
+>;
 
 export interface PushBackend {
   log: EventLog;

@@ -106,7 +106,8 @@ const MAX_BATCH = 200;
 
 type PendingCreate = Pending<NewOperationRecord, CreateResult>;
 
-interface Row {
+/** An operations row as pg returns it (bigints as strings). */
+export interface OperationRow {
   seq: string;
   name: string;
   parent: string;
@@ -119,12 +120,16 @@ interface Row {
   done_time: string | null;
   cancel_request_time: string | null;
   create_hash: string | null;
+}
+
+interface Row extends OperationRow {
   version: number;
 }
 
 const millis = (value: string | null): number | null => (value === null ? null : Number(value));
 
-function toRecord(row: Row): OperationRecord {
+/** The record an operations row holds. */
+export function toRecord(row: OperationRow): OperationRecord {
   return {
     name: row.name,
     parent: row.parent,
