@@ -139,8 +139,8 @@ describePostgres('replicas on one PostgreSQL', () => {
     servers.splice(servers.indexOf(a), 1);
     const done = await waiting;
     expect(done.json).toMatchObject({ done: true, error: { code: 1 } });
-    // The grace period, plus at most one re-scan interval of the surviving replica.
-    expect(Date.now() - requested).toBeLessThan(1000 + 1000 + 500);
+    // The grace period plus a re-scan of the surviving replica, well before the wait's 10 s timeout.
+    expect(Date.now() - requested).toBeLessThan(8000);
   });
 
   it('expires a cancel once when every replica sweeps, and every waiter sees the same end', async () => {

@@ -136,6 +136,6 @@ describe('WatchOperations over gRPC', () => {
     server = undefined;
     const error = await ended;
     expect(error?.code).toBe(Code.Unavailable);
-    expect(Date.now() - started).toBeLessThan(3000);
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 });
