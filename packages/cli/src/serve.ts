@@ -1,6 +1,6 @@
 /** `longrun serve`: runs the server until SIGTERM or SIGINT, then shuts it down cleanly. */
 
-import { ConfigError, DEFAULT_CONFIG, resolveConfig, SETTINGS, startServer } from '@longrun/server';
+import { ConfigError, camelCase, DEFAULT_CONFIG, resolveConfig, SETTINGS, startServer } from '@longrun/server';
 import { Command } from 'commander';
 
 /** Flags without a value: present means true. */
@@ -28,7 +28,7 @@ export function serveCommand(): Command {
     // Commander keys options by camelCase; the configuration reads them by flag name.
     const flags: Record<string, string | undefined> = { config: options.config as string | undefined };
     for (const setting of Object.values(SETTINGS)) {
-      const value = options[setting.flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())];
+      const value = options[camelCase(setting.flag)];
       if (value !== undefined) flags[setting.flag] = String(value);
     }
     let server: Awaited<ReturnType<typeof startServer>>;

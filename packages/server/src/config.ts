@@ -393,7 +393,8 @@ function configError(name: string, value: string, expected: string): ConfigError
   return new ConfigError(`${name}: "${value}" is not ${expected}`);
 }
 
-function camelCase(flag: string): string {
+/** A flag's camelCase form: its key in the configuration file, and commander's option name. */
+export function camelCase(flag: string): string {
   return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 

@@ -8,7 +8,7 @@
  * await server.close();
  * ```
  */
-export { ConfigError, DEFAULT_CONFIG, resolveConfig, SETTINGS, type ServerConfig } from './config.js';
+export { ConfigError, camelCase, DEFAULT_CONFIG, resolveConfig, SETTINGS, type ServerConfig } from './config.js';
 export { ApiError, ERROR_DOMAIN, REASONS, type Reason } from './contract/errors.js';
 export { openStore, type RunningServer, startServer } from './server.js';
 export { OperationsService } from './service/operations-service.js';

@@ -14,8 +14,3 @@ export function parseDuration(text: unknown, field: string): number {
   const fraction = (match[2] ?? '').padEnd(9, '0');
   return Number(match[1]) * 1000 + Math.ceil(Number(fraction) / 1e6);
 }
-
-/** A Duration string for a number of milliseconds. */
-export function formatDuration(ms: number): string {
-  return `${ms / 1000}s`;
-}

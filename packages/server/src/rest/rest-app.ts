@@ -464,9 +464,9 @@ export function buildRestApp(service: OperationsService, options: RestOptions): 
     url: '/*',
     handler: async (request, reply) => {
       const url = request.raw.url ?? '/';
-      let format: 1 | 2 = 2;
+      // Known once the query is parsed; an error before that reads `$.xgafv` on its own.
+      let format: 1 | 2 | undefined;
       try {
-        format = errorFormatOf(queryOf(url));
         const path = pathOf(url);
         if (path === '/$discovery/rest' || path === '/%24discovery/rest') {
           sendDiscovery(request, reply);
@@ -501,7 +501,7 @@ export function buildRestApp(service: OperationsService, options: RestOptions): 
           system,
         );
       } catch (error) {
-        sendError(reply, error, format);
+        sendError(reply, error, format ?? errorFormatOf(queryOf(url)));
       }
       return reply;
     },
@@ -534,10 +534,9 @@ async function serveOperability(
       return true;
     case '/auth/whoami': {
       // Who the caller is and, for a resource, what it may do there: the console hides what it cannot.
-      const query = new URLSearchParams(queryOf(request.raw.url));
-      const system = { apiKey: query.get('key') ?? undefined, accessToken: query.get('access_token') ?? undefined };
-      const principal = options.access.authenticate(credential(request, system as SystemParams));
-      const resource = query.get('resource');
+      const { system, params } = parseQuery(queryOf(request.raw.url), undefined);
+      const principal = options.access.authenticate(credential(request, system));
+      const resource = params.get('resource') ?? null;
       const body: Record<string, unknown> = {
         principal: principal.name,
         authEnabled: options.access.enabled,
