@@ -176,7 +176,7 @@ async function runMode(target, mode, extra) {
     for (let k = 0; k < N; k++) {
       const a = answers[k];
       const ack = acks.get(ids[mode === 'many' ? k : 0]);
-      if (!a || a.status !== 200 || !a.text.includes('"done":true')) {
+      if (a?.status !== 200 || !a.text.includes('"done":true')) {
         bad++;
         continue;
       }

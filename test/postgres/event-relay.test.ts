@@ -2,7 +2,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { OperationEvent } from '../../packages/server/src/events/event-hub.js';
-import { PostgresEventRelay, WatchedEventHub } from '../../packages/server/src/events/postgres-event-relay.js';
+import { EventHub } from '../../packages/server/src/events/event-hub.js';
+import { PostgresEventRelay } from '../../packages/server/src/events/postgres-event-relay.js';
 import { PostgresStore } from '../../packages/server/src/store/postgres/postgres-store.js';
 import type { NewOperationRecord } from '../../packages/server/src/store/store.js';
 import { createSchema, describePostgres, type TestSchema } from './database.js';
@@ -38,7 +39,7 @@ describePostgres('PostgreSQL event relay', () => {
   let proxy: TcpProxy;
   let a: PostgresStore;
   let b: PostgresStore;
-  let hub: WatchedEventHub;
+  let hub: EventHub;
   let relay: PostgresEventRelay;
   const logged: string[] = [];
 
@@ -48,7 +49,7 @@ describePostgres('PostgreSQL event relay', () => {
     // Replica A reaches the database through the proxy (so the test can cut it off); B directly.
     a = await PostgresStore.open(proxy.via(schema.url), { connectionTimeoutMs: 1000 });
     b = await PostgresStore.open(schema.url);
-    hub = new WatchedEventHub();
+    hub = new EventHub();
     relay = await PostgresEventRelay.start(a, hub, {
       reconnectInitialMs: 50,
       reconnectMaxMs: 200,

@@ -39,6 +39,26 @@ describe('limits', () => {
     expect((await server.call('POST', '/v1/operations/w:wait')).status).toBe(200);
   });
 
+  it('frees the slot of a waiter that disconnects, and the waiters gauge stops counting it', async () => {
+    server = await startTestServer({ maxWaitersPerPrincipal: 1 });
+    await server.createOperation('', 'left');
+    const gauge = async () => /^longrun_waiters (\d+)$/m.exec((await server!.call('GET', '/metrics')).text)?.[1];
+    const abort = new AbortController();
+    const leaving = fetch(`${server.url}/v1/operations/left:wait`, {
+      method: 'POST',
+      body: '{"timeout":"60s"}',
+      headers: { 'content-type': 'application/json' },
+      signal: abort.signal,
+    }).catch((error: Error) => error.name);
+    await expect.poll(gauge).toBe('1');
+    const refused = await server.call('POST', '/v1/operations/left:wait', { timeout: '0s' });
+    expect(errorInfo(refused.json).reason).toBe('TOO_MANY_WAITERS');
+    abort.abort();
+    expect(await leaving).toBe('AbortError');
+    await expect.poll(gauge).toBe('0');
+    expect((await server.call('POST', '/v1/operations/left:wait', { timeout: '0s' })).status).toBe(200);
+  });
+
   it('limits the size of metadata, names, filters and pages', async () => {
     server = await startTestServer({
       maxOperationFieldBytes: 1000,

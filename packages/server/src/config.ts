@@ -45,6 +45,8 @@ export interface ServerConfig {
   pageTokenSecret: string | undefined;
   /** `NORMAL` survives a process crash, `FULL` also a machine crash (an fsync per write). @default 'NORMAL' */
   sqliteSynchronous: 'NORMAL' | 'FULL';
+  /** Bytes of recently used operations the SQLite store keeps in memory; 0 turns the cache off. @default 32 MiB */
+  sqliteCacheBytes: number;
   /** Connections each replica keeps to PostgreSQL at most (one more listens for events). @default 10 */
   postgresPoolSize: number;
   /** pino log level. @default 'info' */
@@ -104,6 +106,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   maxPendingAgeMs: 0,
   pageTokenSecret: undefined,
   sqliteSynchronous: 'NORMAL',
+  sqliteCacheBytes: 32 * 1024 * 1024,
   postgresPoolSize: 10,
   logLevel: 'info',
   grpcPort: undefined,
@@ -274,6 +277,12 @@ export const SETTINGS: { [K in Exclude<keyof ServerConfig, 'auth'>]: Setting } =
     env: 'LONGRUN_SQLITE_SYNCHRONOUS',
     parse: oneOf('NORMAL', 'FULL'),
     description: 'NORMAL or FULL',
+  },
+  sqliteCacheBytes: {
+    flag: 'sqlite-cache-bytes',
+    env: 'LONGRUN_SQLITE_CACHE_BYTES',
+    parse: integer(0, 1024 ** 4),
+    description: 'memory for recently used operations (0: none)',
   },
   postgresPoolSize: {
     flag: 'postgres-pool-size',

@@ -10,7 +10,7 @@ import { ConfigError, DEFAULT_CONFIG, type ServerConfig } from './config.js';
 import { ConsoleRoutes } from './console/console-routes.js';
 import { PageTokens } from './contract/page-token.js';
 import { EventHub } from './events/event-hub.js';
-import { PostgresEventRelay, WatchedEventHub } from './events/postgres-event-relay.js';
+import { PostgresEventRelay } from './events/postgres-event-relay.js';
 import { startConfiguredGrpcServer } from './grpc/grpc-server.js';
 import { Metrics } from './observability/metrics.js';
 import { buildRestApp } from './rest/rest-app.js';
@@ -44,12 +44,13 @@ export interface RunningServer {
 
 /** Opens the store a `--store` value names. */
 export function openStore(
-  config: Pick<ServerConfig, 'store' | 'sqliteSynchronous'> & Partial<Pick<ServerConfig, 'postgresPoolSize'>>,
+  config: Pick<ServerConfig, 'store' | 'sqliteSynchronous'> &
+    Partial<Pick<ServerConfig, 'postgresPoolSize' | 'sqliteCacheBytes'>>,
 ): OperationStore {
   if (/^postgres(ql)?:\/\//.test(config.store)) {
     return new PostgresStore(config.store, { poolSize: config.postgresPoolSize ?? DEFAULT_CONFIG.postgresPoolSize });
   }
-  return new SqliteStore(config.store, { synchronous: config.sqliteSynchronous });
+  return new SqliteStore(config.store, { synchronous: config.sqliteSynchronous, cacheBytes: config.sqliteCacheBytes });
 }
 
 function isLoopback(host: string): boolean {
@@ -90,7 +91,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
       ? Buffer.from(config.pageTokenSecret, 'utf8')
       : await store.secret('page-token', () => randomBytes(32));
     // On PostgreSQL, other replicas' changes reach this one's hub through the event relay.
-    const events = store instanceof PostgresStore ? new WatchedEventHub() : new EventHub();
+    const events = new EventHub();
     const service = new OperationsService(store, events, {
       cancelGracePeriodMs: config.cancelGracePeriodMs,
       waitMaxMs: config.waitMaxMs,
@@ -139,7 +140,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
     // Watch streams end (with a final event) before the transport closes, which waits for them.
     if (push) stops.push(() => push.streams.close());
 
-    if (store instanceof PostgresStore && events instanceof WatchedEventHub) {
+    if (store instanceof PostgresStore) {
       const relay = await PostgresEventRelay.start(store, events, {
         log: (level, message) => app.log[level](message),
       });

@@ -19,36 +19,7 @@
 import pg from 'pg';
 import type { NotificationPayload, PostgresStore } from '../store/postgres/postgres-store.js';
 import type { OperationRecord } from '../store/store.js';
-import { EventHub, type Listener, type OperationEvent } from './event-hub.js';
-
-/** An `EventHub` that also knows which operations have listeners, for re-reading after a gap. */
-export class WatchedEventHub extends EventHub {
-  readonly #watched = new Map<string, number>();
-
-  override subscribe(name: string, listener: Listener): () => void {
-    this.#watched.set(name, (this.#watched.get(name) ?? 0) + 1);
-    const unsubscribe = super.subscribe(name, listener);
-    let subscribed = true;
-    return () => {
-      if (!subscribed) return;
-      subscribed = false;
-      unsubscribe();
-      const count = (this.#watched.get(name) ?? 1) - 1;
-      if (count === 0) this.#watched.delete(name);
-      else this.#watched.set(name, count);
-    };
-  }
-
-  /** True when someone listens to the named operation. */
-  isWatched(name: string): boolean {
-    return this.#watched.has(name);
-  }
-
-  /** The names of every operation with at least one listener. */
-  watchedNames(): string[] {
-    return [...this.#watched.keys()];
-  }
-}
+import type { EventHub, OperationEvent } from './event-hub.js';
 
 export interface PostgresEventRelayOptions {
   /** First reconnect delay; doubles on each failure up to `reconnectMaxMs`. @default 100 */
@@ -75,7 +46,7 @@ const WAKE_BATCH = 1000;
 /** Relays a `PostgresStore`'s notifications from other replicas into the local hub. */
 export class PostgresEventRelay {
   readonly #store: PostgresStore;
-  readonly #hub: WatchedEventHub;
+  readonly #hub: EventHub;
   readonly #reconnectInitialMs: number;
   readonly #reconnectMaxMs: number;
   readonly #heartbeatMs: number;
@@ -94,7 +65,7 @@ export class PostgresEventRelay {
   /** How many times the connection was re-established (for tests and metrics). */
   reconnects = 0;
 
-  private constructor(store: PostgresStore, hub: WatchedEventHub, options: PostgresEventRelayOptions) {
+  private constructor(store: PostgresStore, hub: EventHub, options: PostgresEventRelayOptions) {
     this.#store = store;
     this.#hub = hub;
     this.#reconnectInitialMs = options.reconnectInitialMs ?? 100;
@@ -108,7 +79,7 @@ export class PostgresEventRelay {
   /** Connects and LISTENs; fails if the database cannot be reached now. */
   static async start(
     store: PostgresStore,
-    hub: WatchedEventHub,
+    hub: EventHub,
     options: PostgresEventRelayOptions = {},
   ): Promise<PostgresEventRelay> {
     const relay = new PostgresEventRelay(store, hub, options);
@@ -191,7 +162,7 @@ export class PostgresEventRelay {
 
   /** Re-reads and publishes every operation someone here waits on: what changed during a gap is not missed. */
   async #wake(): Promise<void> {
-    const names = this.#hub.watchedNames();
+    const names = this.#hub.listenedNames();
     try {
       for (let i = 0; i < names.length; i += WAKE_BATCH) {
         const batch = names.slice(i, i + WAKE_BATCH);
@@ -236,7 +207,7 @@ export class PostgresEventRelay {
       return;
     }
     if (payload.o === this.#store.origin || typeof payload.n !== 'string') return;
-    if (!this.#hub.isWatched(payload.n)) return;
+    if (!this.#hub.hasListeners(payload.n)) return;
     if (payload.t === 'deleted') this.#publish({ type: 'deleted', name: payload.n });
     else if (payload.t === 'updated') {
       if (payload.r) this.#publish({ type: 'updated', name: payload.n, record: payload.r as OperationRecord });

@@ -10,7 +10,7 @@ import type { RequestGuard } from '../auth/guard.js';
 import { parseDuration } from '../contract/duration.js';
 import { invalidField } from '../contract/errors.js';
 import { CANCEL_REQUESTED_HEADER } from '../rest/rest-app.js';
-import type { OperationsService } from '../service/operations-service.js';
+import { goneOnAbort, type OperationsService } from '../service/operations-service.js';
 import type { OperationRecord } from '../store/store.js';
 import { PRINCIPAL } from './access.js';
 import type { AnyCodec } from './any-codec.js';
@@ -90,7 +90,7 @@ export function operationsImpl(
       }
       const done = guard.startWait(context.values.get(PRINCIPAL));
       try {
-        return answer(codec, await service.wait(request.name, timeoutMs, context.signal), context);
+        return answer(codec, await service.wait(request.name, timeoutMs, goneOnAbort(context.signal)), context);
       } finally {
         done();
       }

@@ -22,14 +22,14 @@ import { isJsonObject, parseJson, stringifyJson } from '../contract/json.js';
 import { parseListName } from '../contract/names.js';
 import { renderOperation } from '../contract/operation.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { OperationsService } from '../service/operations-service.js';
+import type { ListResult, OperationsService } from '../service/operations-service.js';
 import type { OperationRecord, OperationStore } from '../store/store.js';
 import { parseWatchTarget, type SseStreams, WATCH_QUERY_PARAMS } from '../watch/sse.js';
 import { WEBHOOK_BODY_FIELDS, WEBHOOK_QUERY_PARAMS, type WebhookApi } from '../webhooks/webhook-api.js';
 import { webhookParent } from '../webhooks/webhook-routes.js';
 import { discoveryDocument } from './discovery.js';
 import { EMPTY_SCHEMA, LIST_SCHEMA, OPERATION_SCHEMA, parseFieldSelector, type Schema } from './partial-response.js';
-import { type MethodName, route } from './routes.js';
+import { isApiPath, type MethodName, pathNotFound, route } from './routes.js';
 import { errorFormatOf, parseQuery, type SystemParams } from './system-params.js';
 
 /** The header that tells a provider its operation has a pending cancel request (RFC 3339 time). */
@@ -228,11 +228,41 @@ function pushOf(push: RestOptions['push']): NonNullable<RestOptions['push']> {
   return push;
 }
 
+/**
+ * The last record rendered and its JSON. The waiters one completion wakes are answered one after
+ * another with the same record object: ten thousand of them render it once. Sound because a record
+ * is never changed in place (a change makes a new one). One entry, so what it keeps alive is
+ * bounded (a WeakMap would keep a JSON beside every record the store caches).
+ */
+let lastRendered: { record: OperationRecord; json: string } | undefined;
+
 function operationAnswer(record: OperationRecord): Answer {
-  return { json: renderOperation(record), schema: OPERATION_SCHEMA, record };
+  if (lastRendered?.record !== record) lastRendered = { record, json: renderOperation(record) };
+  return { json: lastRendered.json, schema: OPERATION_SCHEMA, record };
 }
 
-async function dispatch(
+/** Calls `gone` when the client closes the connection (or at once if it already has). */
+function onClosed(reply: FastifyReply, gone: () => void): void {
+  if (reply.raw.destroyed) gone();
+  // Not removed after the wait: it then fires when the connection closes and finds nothing to end.
+  else reply.raw.on('close', gone);
+}
+
+function listAnswer(result: ListResult): Answer {
+  let json = '{';
+  if (result.operations.length > 0) json += `"operations":[${result.operations.map(renderOperation).join(',')}]`;
+  if (result.nextPageToken) json += `${json.length > 1 ? ',' : ''}"nextPageToken":"${result.nextPageToken}"`;
+  return { json: `${json}}`, schema: LIST_SCHEMA };
+}
+
+const empty = (): Answer => EMPTY;
+
+/**
+ * Calls the service. Not async: it throws what it finds wrong in the request at once and returns
+ * the service's promise, mapped to the answer, with no frame of its own waiting on it (see
+ * `serveApi`).
+ */
+function dispatch(
   service: OperationsService,
   guard: RequestGuard,
   principal: Principal,
@@ -247,46 +277,42 @@ async function dispatch(
     case 'watch': {
       // Per principal when callers authenticate, else per address.
       const client = principal === ANONYMOUS ? reply.request.ip : `principal:${principal.name}`;
-      await pushOf(push).streams.open(reply.request, reply, resource, query, client);
-      return STREAMING;
+      return pushOf(push)
+        .streams.open(reply.request, reply, resource, query, client)
+        .then(() => STREAMING);
     }
     case 'webhooks':
-      return await pushOf(push).api.handle(reply.request.method, resource, query, body);
+      return pushOf(push).api.handle(reply.request.method, resource, query, body);
     case 'create':
-      return operationAnswer(
-        await service.create({
+      return service
+        .create({
           parent: resource,
           operationId: optionalString(pick(query, body, 'operationId'), 'operation_id'),
           operation: body.get('operation'),
-        }),
-      );
+        })
+        .then(operationAnswer);
     case 'get':
-      return operationAnswer(await service.get(resource));
+      return service.get(resource).then(operationAnswer);
     case 'patch':
-      return operationAnswer(
-        await service.patch({
+      return service
+        .patch({
           name: resource,
           operation: body.get('operation'),
           updateMask: optionalString(pick(query, body, 'updateMask'), 'update_mask'),
-        }),
-      );
+        })
+        .then(operationAnswer);
     case 'delete':
-      await service.delete(resource);
-      return EMPTY;
+      return service.delete(resource).then(empty);
     case 'cancel':
-      await service.cancel(resource);
-      return EMPTY;
+      return service.cancel(resource).then(empty);
     case 'wait': {
       const timeout = pick(query, body, 'timeout');
-      const abort = new AbortController();
-      reply.raw.once('close', () => abort.abort());
       const ms = timeout === undefined ? undefined : parseDuration(timeout, 'timeout');
       const done = guard.startWait(principal);
-      try {
-        return operationAnswer(await service.wait(resource, ms, abort.signal));
-      } finally {
-        done();
-      }
+      return service
+        .wait(resource, ms, (gone) => onClosed(reply, gone))
+        .finally(done)
+        .then(operationAnswer);
     }
     case 'list': {
       const named = query.get('name') as string | undefined;
@@ -298,16 +324,14 @@ async function dispatch(
       // Every operation lives in one store, so nothing is ever unreachable: the flag is accepted
       // and `unreachable` stays empty.
       if (partial !== undefined) parseBoolean(partial, 'return_partial_success');
-      const result = await service.list({
-        name: named ?? resource,
-        filter: query.get('filter') as string | undefined,
-        pageSize: pageSize === undefined ? undefined : parseInt32(pageSize, 'page_size'),
-        pageToken: query.get('pageToken') as string | undefined,
-      });
-      let json = '{';
-      if (result.operations.length > 0) json += `"operations":[${result.operations.map(renderOperation).join(',')}]`;
-      if (result.nextPageToken) json += `${json.length > 1 ? ',' : ''}"nextPageToken":"${result.nextPageToken}"`;
-      return { json: `${json}}`, schema: LIST_SCHEMA };
+      return service
+        .list({
+          name: named ?? resource,
+          filter: query.get('filter') as string | undefined,
+          pageSize: pageSize === undefined ? undefined : parseInt32(pageSize, 'page_size'),
+          pageToken: query.get('pageToken') as string | undefined,
+        })
+        .then(listAnswer);
     }
   }
 }
@@ -342,7 +366,7 @@ export function renderError(error: ApiError, format: 1 | 2, pretty = false): str
   return JSON.stringify({ error: body }, undefined, pretty ? 2 : undefined);
 }
 
-function toApiError(error: unknown, log: FastifyRequest['log']): ApiError {
+function toApiError(error: unknown, request: FastifyRequest): ApiError {
   if (error instanceof ApiError) return error;
   const code = (error as { code?: unknown } | null)?.code;
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
@@ -354,12 +378,12 @@ function toApiError(error: unknown, log: FastifyRequest['log']): ApiError {
   if (typeof code === 'string' && code.startsWith('FST_ERR_CTP')) {
     return new ApiError('MALFORMED_JSON', 'The request body could not be read');
   }
-  log.error({ err: error }, 'internal error');
+  request.log.error({ err: error, reqId: request.id }, 'internal error');
   return new ApiError('INTERNAL', 'Internal error');
 }
 
 function sendError(reply: FastifyReply, error: unknown, format: 1 | 2): void {
-  const apiError = toApiError(error, reply.log);
+  const apiError = toApiError(error, reply.request);
   if (reply.request.call) reply.request.call.code = codeName(apiError.code) ?? 'UNKNOWN';
   if (apiError.headers) reply.headers(apiError.headers);
   reply.code(apiError.httpStatus).type('application/json; charset=utf-8').send(renderError(apiError, format));
@@ -378,12 +402,26 @@ function send(reply: FastifyReply, answer: Answer, system: SystemParams): void {
   reply.code(200).type('application/json; charset=utf-8').send(json);
 }
 
+/**
+ * A request's id: a UUID, as one flat string. randomUUID joins its text from 20 pieces, which V8
+ * keeps as a tree of 14 string objects (about 500 bytes) until something reads a character; the id
+ * lives as long as its request (minutes for a :wait), so it is flattened (to about 60) at once.
+ */
+function requestId(): string {
+  const id = randomUUID();
+  id.charCodeAt(0);
+  return id;
+}
+
 export function buildRestApp(service: OperationsService, options: RestOptions): FastifyInstance {
   const app = Fastify({
     logger: { level: options.logLevel },
     requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    genReqId: requestId,
     logController: new LogController({ disableRequestLogging: true }),
+    // No child logger per request (it costs more than many a request): the lines a request logs
+    // name its id themselves.
+    childLoggerFactory: (logger) => logger,
     bodyLimit: options.maxBodyBytes,
     // The handler reads the raw query itself (system parameters, repeated names, strict encoding).
     routerOptions: { querystringParser: () => ({}) },
@@ -422,7 +460,9 @@ export function buildRestApp(service: OperationsService, options: RestOptions): 
   // Request lines are info; below that level, not even their fields are gathered.
   const requestLogging = ['info', 'debug', 'trace'].includes(options.logLevel);
   const corsOrigins = new Set(options.corsOrigins);
-  app.addHook('onRequest', async (request, reply) => {
+  // The hooks take a callback rather than returning a promise: they run on every request, and a
+  // promise each costs more than what they do.
+  app.addHook('onRequest', (request, reply, done) => {
     request.call = { method: 'other', code: 'OK', principal: undefined };
     reply.header('x-request-id', request.id);
     const origin = request.headers.origin;
@@ -431,23 +471,30 @@ export function buildRestApp(service: OperationsService, options: RestOptions): 
       reply.header('access-control-expose-headers', CORS_EXPOSED_HEADERS);
       reply.header('vary', 'origin');
     }
+    done();
   });
-  app.addHook('onSend', async (_request, reply) => {
-    for (const [header, value] of Object.entries(SECURITY_HEADERS)) {
-      if (!reply.hasHeader(header)) reply.header(header, value);
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    for (const header in SECURITY_HEADERS) {
+      if (!reply.hasHeader(header)) reply.header(header, SECURITY_HEADERS[header]);
     }
     // While shutting down, every answer closes its connection, so a kept-alive client moves on
     // to another replica and the server can finish.
     if (service.closing) reply.header('connection', 'close');
+    done(null, payload);
   });
   // One line per request: no query string (it may hold a key) and no headers are logged.
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const call = request.call;
     const seconds = reply.elapsedTime / 1000;
     if (call) options.metrics.observe('rest', call.method, call.code, seconds);
-    if (!requestLogging) return;
+    if (requestLogging) logRequest(request, reply);
+    done();
+  });
+  const logRequest = (request: FastifyRequest, reply: FastifyReply) => {
+    const call = request.call;
     request.log.info(
       {
+        reqId: request.id,
         method: request.method,
         path: pathOf(request.raw.url),
         rpc: call?.method,
@@ -457,56 +504,101 @@ export function buildRestApp(service: OperationsService, options: RestOptions): 
       },
       'request',
     );
-  });
+  };
 
   app.route({
     method: ['GET', 'POST', 'PATCH', 'DELETE', 'PUT', 'OPTIONS'],
     url: '/*',
-    handler: async (request, reply) => {
+    // Not async for API calls: `serveApi` sends their answer itself and returns nothing, so fastify
+    // follows no promise of ours (one that resolved with a reply not yet sent would cost even more).
+    handler: (request, reply) => {
       const url = request.raw.url ?? '/';
-      // Known once the query is parsed; an error before that reads `$.xgafv` on its own.
-      let format: 1 | 2 | undefined;
-      try {
-        const path = pathOf(url);
-        if (path === '/$discovery/rest' || path === '/%24discovery/rest') {
-          sendDiscovery(request, reply);
-          return reply;
-        }
-        if (await serveOperability(path, request, reply, options)) return reply;
-        if (options.console && (await options.console.serve(path, request, reply))) return reply;
-        if (request.method === 'OPTIONS' && reply.hasHeader('access-control-allow-origin')) {
-          reply
-            .code(204)
-            .header('access-control-allow-methods', 'GET, POST, PATCH, DELETE')
-            .header('access-control-allow-headers', CORS_ALLOWED_HEADERS)
-            .header('access-control-max-age', '600')
-            .send();
-          return reply;
-        }
-        const { method, resource } = route(request.method, path);
-        request.call!.method = method;
-        const fieldMask = request.headers['x-goog-fieldmask'];
-        const { system, params } = parseQuery(queryOf(url), typeof fieldMask === 'string' ? fieldMask : undefined);
-        format = system.errorFormat;
-        const principal = options.access.authenticate(credential(request, system));
-        request.call!.principal = principal.name;
-        options.guard.admit(principal);
-        const query = canonical(params, QUERY_PARAMS[method], 'query');
-        const body = canonical(Object.entries(readBody(request)), BODY_FIELDS[method], 'body');
-        const accessed = accessedResource(method, resource, query, service.limits.maxNameLength);
-        options.access.authorize(principal, method satisfies Permission, accessed);
-        send(
-          reply,
-          await dispatch(service, options.guard, principal, method, resource, query, body, reply, options.push),
-          system,
-        );
-      } catch (error) {
-        sendError(reply, error, format ?? errorFormatOf(queryOf(url)));
-      }
-      return reply;
+      const path = pathOf(url);
+      if (!isApiPath(path)) return serveOutsideApi(options, request, reply, url, path);
+      serveApi(service, options, request, reply, url, path);
     },
   });
   return app;
+}
+
+/** Answers a CORS preflight (an OPTIONS request from an allowed origin); false for any other request. */
+function preflight(request: FastifyRequest, reply: FastifyReply): boolean {
+  if (request.method !== 'OPTIONS' || !reply.hasHeader('access-control-allow-origin')) return false;
+  reply
+    .code(204)
+    .header('access-control-allow-methods', 'GET, POST, PATCH, DELETE')
+    .header('access-control-allow-headers', CORS_ALLOWED_HEADERS)
+    .header('access-control-max-age', '600')
+    .send();
+  return true;
+}
+
+/**
+ * An API call (`/{version}/…`): decoded, authorised and dispatched at once, answered when the
+ * service's promise settles. Nothing waits here meanwhile: what a pending call holds is its own
+ * short promise chain, not this frame with the parsed request nor the promises of an async
+ * handler, which matters for a :wait (minutes, times thousands of waiters).
+ */
+function serveApi(
+  service: OperationsService,
+  options: RestOptions,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  url: string,
+  path: string,
+): void {
+  // Known once the query is parsed; an error before that reads `$.xgafv` on its own.
+  let format: 1 | 2 | undefined;
+  try {
+    if (preflight(request, reply)) return;
+    const { method, resource } = route(request.method, path);
+    request.call!.method = method;
+    const fieldMask = request.headers['x-goog-fieldmask'];
+    const { system, params } = parseQuery(queryOf(url), typeof fieldMask === 'string' ? fieldMask : undefined);
+    format = system.errorFormat;
+    const principal = options.access.authenticate(credential(request, system));
+    request.call!.principal = principal.name;
+    options.guard.admit(principal);
+    const query = canonical(params, QUERY_PARAMS[method], 'query');
+    const body = canonical(Object.entries(readBody(request)), BODY_FIELDS[method], 'body');
+    const accessed = accessedResource(method, resource, query, service.limits.maxNameLength);
+    options.access.authorize(principal, method satisfies Permission, accessed);
+    dispatch(service, options.guard, principal, method, resource, query, body, reply, options.push).then(
+      (answer) => {
+        try {
+          send(reply, answer, system);
+        } catch (error) {
+          sendError(reply, error, system.errorFormat);
+        }
+      },
+      (error) => sendError(reply, error, system.errorFormat),
+    );
+  } catch (error) {
+    sendError(reply, error, format ?? errorFormatOf(queryOf(url)));
+  }
+}
+
+/** Everything else: discovery, operability, the console, a preflight, or no such path. */
+async function serveOutsideApi(
+  options: RestOptions,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  url: string,
+  path: string,
+): Promise<FastifyReply> {
+  try {
+    if (path === '/$discovery/rest' || path === '/%24discovery/rest') {
+      sendDiscovery(request, reply);
+      return reply;
+    }
+    if (await serveOperability(path, request, reply, options)) return reply;
+    if (options.console && (await options.console.serve(path, request, reply))) return reply;
+    if (preflight(request, reply)) return reply;
+    throw pathNotFound(path);
+  } catch (error) {
+    sendError(reply, error, errorFormatOf(queryOf(url)));
+  }
+  return reply;
 }
 
 /**

@@ -33,7 +33,7 @@ export interface Route {
 const VERSION = /^v\d+[a-z0-9]*$/;
 const VERBS: Record<string, MethodName> = { cancel: 'cancel', wait: 'wait', watch: 'watch' };
 
-function pathNotFound(path: string): ApiError {
+export function pathNotFound(path: string): ApiError {
   return new ApiError('PATH_NOT_FOUND', `No method is served at ${path}`, { metadata: { path } });
 }
 
@@ -54,11 +54,16 @@ function decodeSegment(segment: string): string {
   }
 }
 
+/** True for a path in the API (`/{v}/…`), which `route` matches; every other path is outside it. */
+export function isApiPath(path: string): boolean {
+  const end = path.indexOf('/', 1);
+  return path.startsWith('/') && end > 0 && VERSION.test(path.slice(1, end));
+}
+
 /** Matches a request's method and raw path (no query) to an operations method. */
 export function route(httpMethod: string, path: string): Route {
+  if (!isApiPath(path)) throw pathNotFound(path);
   const segments = path.split('/');
-  // segments[0] is the empty string before the leading slash.
-  if (segments.length < 3 || segments[0] !== '' || !VERSION.test(segments[1]!)) throw pathNotFound(path);
   const raw = segments.slice(2);
   if (isWebhooksPath(raw)) return { method: 'webhooks', resource: raw.map(decodeSegment).join('/') };
   let verb: MethodName | undefined;

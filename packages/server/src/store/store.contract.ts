@@ -193,6 +193,7 @@ export function describeStoreContract(backend: string, harness: StoreHarness): v
       expect(await store.expireDone(1000, 1)).toEqual(['projects/e/operations/old1']);
       expect(await store.expireDone(1000, 10)).toEqual(['projects/e/operations/old2']);
       expect(await store.expireDone(1000, 10)).toEqual([]);
+      expect(await store.get('projects/e/operations/old1')).toBeUndefined();
       expect(await store.get('projects/e/operations/recent')).toBeDefined();
       expect(await store.get('projects/e/operations/running')).toBeDefined();
     });

@@ -1,20 +1,19 @@
 /**
  * The event log: every change to an operation, in commit order, under an increasing id. Watch
  * streams replay it to resume without gaps (`Last-Event-ID`), and webhooks fan deliveries out of
- * it. Each backend appends to it in the same transaction as the write it records (SQLite and
- * PostgreSQL do it with triggers on the operations table), so a change is logged if and only if it
- * is committed, and a restart loses nothing.
+ * it. Each backend appends to it in the same transaction as the write it records (which events a
+ * write logs: store/change-events.ts), so a change is logged if and only if it is committed, and a
+ * restart loses nothing.
  *
  * Ids are positive integers that only grow; an id names a position in the log, and "resume after
  * id N" means every event with a larger id. Old events are pruned after a retention window; the
  * log remembers the highest id it pruned (its horizon), so a resume from before it is refused
  * instead of silently skipping what was pruned.
  */
+import { EVENT_TYPES, type EventType } from '../store/change-events.js';
 import type { OperationRecord } from '../store/store.js';
 
-/** What happened to an operation; the watch stream's `event:` names and the webhook's `event`. */
-export const EVENT_TYPES = ['created', 'progress', 'cancel_requested', 'done', 'deleted'] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
+export { EVENT_TYPES, type EventType };
 
 export function isEventType(value: string): value is EventType {
   return (EVENT_TYPES as readonly string[]).includes(value);

@@ -1,6 +1,6 @@
 /**
- * The event log in PostgreSQL (migration 4): a trigger on `longrun_operations` appends each change
- * to `longrun_operation_events` in the write's own transaction; this class reads and prunes it.
+ * The event log in PostgreSQL (migration 4): each write to `longrun_operations` appends its events
+ * to `longrun_operation_events` in the same statement (statements.ts); this class reads and prunes it.
  *
  * Ids come from an identity sequence, so they are handed out in the order the rows are inserted,
  * not the order their transactions commit: a reader may see id 11 while id 10 is still
@@ -8,13 +8,13 @@
  * the last id before the first gap, where a gap is an id not visible yet. A gap closes when its
  * row commits; or, when every transaction that was in progress at the moment the gap was first
  * seen has ended and the id is still missing, it is known to be permanent (a rollback) and
- * skipped. That is exact: the row for a missing id is inserted by a trigger after its
- * transaction's first write, so its transaction already had an xid, and was among those in
- * progress then. Changes to one operation are ordered by its row lock, so its own events commit in
- * id order.
+ * skipped. That is exact: the row for a missing id is inserted from the rows its statement
+ * wrote to the operations table (a data-modifying CTE's RETURNING), so after its transaction's
+ * first write: the transaction already had an xid, and was among those in progress then. Changes
+ * to one operation are ordered by its row lock, so its own events commit in id order.
  */
 import pg from 'pg';
-import { hasWildcard, parentPattern, WILDCARD } from '../contract/names.js';
+import { hasWildcard, parentPattern, parseOperationName, WILDCARD } from '../contract/names.js';
 import { translate } from '../store/postgres/errors.js';
 import type { PostgresStore } from '../store/postgres/postgres-store.js';
 import { type OperationRow, toRecord } from '../store/postgres/postgres-store.js';
@@ -264,8 +264,9 @@ export class PostgresEventLog implements EventLog {
       where.push(`id <= $${params.length}`);
     }
     if (query.name !== undefined) {
-      params.push(query.name);
-      where.push(`name = $${params.length}`);
+      // The log is indexed by parent, not by name (migration 5).
+      params.push(parseOperationName(query.name).parent, query.name);
+      where.push(`parent = $${params.length - 1} AND name = $${params.length}`);
     }
     if (query.parent !== undefined) {
       const condition = parentConditionPg(query.parent, params.length + 1);
@@ -291,9 +292,9 @@ export class PostgresEventLog implements EventLog {
     const { rows } = await this.#db.query<OperationRow & { found: boolean; last: string | null }>(
       `SELECT o.seq IS NOT NULL AS found, o.seq, o.name, o.parent, o.done, o.metadata, o.error, o.response,
          o.create_time, o.update_time, o.done_time, o.cancel_request_time, o.create_hash,
-         (SELECT max(id) FROM longrun_operation_events e WHERE e.name = $1) AS last
+         (SELECT max(id) FROM longrun_operation_events e WHERE e.parent = $2 AND e.name = $1) AS last
        FROM (SELECT 1) AS one LEFT JOIN longrun_operations o ON o.name = $1`,
-      [name],
+      [name, parseOperationName(name).parent],
     );
     const row = rows[0]!;
     const position = Math.max(head, Number(row.last ?? 0));

@@ -99,6 +99,20 @@ export function describePushContract(backend: string, harness: PushHarness): voi
       ]);
     });
 
+    it('logs operations removed by retention as deleted, with the record as it was last', async () => {
+      await create('projects/p/operations/old', { done: true, response: EMPTY, doneTime: 100 });
+      await create('projects/p/operations/running', { metadata: meta(3) });
+      expect(await store.expireDone(1000, 10)).toEqual(['projects/p/operations/old']);
+      const events = await all();
+      expect(events.map((e) => `${e.type} ${e.record.name}`)).toEqual([
+        'created projects/p/operations/old',
+        'done projects/p/operations/old',
+        'created projects/p/operations/running',
+        'deleted projects/p/operations/old',
+      ]);
+      expect(events[3]!.record).toMatchObject({ done: true, response: EMPTY, doneTime: 100 });
+    });
+
     it('logs nothing for a refused or empty update', async () => {
       await create('projects/p/operations/x', { metadata: meta(0) });
       await expect(

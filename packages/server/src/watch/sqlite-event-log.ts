@@ -1,12 +1,12 @@
 /**
- * The event log in the SQLite file (migration 3): triggers on `operations` append each change to
- * `operation_events` in the write's own statement; this class reads and prunes it through the
+ * The event log in the SQLite file (migration 3): the store appends each change to
+ * `operation_events` in the write's own transaction; this class reads and prunes it through the
  * store's connection. SQLite has one writer at a time, so ids are assigned in commit order and a
  * reader that has seen id N has seen every id below it.
  */
 import Database from 'better-sqlite3';
 import { ApiError } from '../contract/errors.js';
-import { hasWildcard, parentPattern, WILDCARD } from '../contract/names.js';
+import { hasWildcard, parentPattern, parseOperationName, WILDCARD } from '../contract/names.js';
 import type { OperationRecord } from '../store/store.js';
 import { type EventLog, type EventQuery, type EventType, eventRecord, type LoggedEvent } from './event-log.js';
 
@@ -149,8 +149,9 @@ export class SqliteEventLog implements EventLog {
       params.push(query.upTo);
     }
     if (query.name !== undefined) {
-      where.push('name = ?');
-      params.push(query.name);
+      // The log is indexed by parent, not by name (migration 4).
+      where.push('parent = ? AND name = ?');
+      params.push(parseOperationName(query.name).parent, query.name);
     }
     if (query.parent !== undefined) {
       const condition = parentCondition(query.parent);

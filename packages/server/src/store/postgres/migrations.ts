@@ -213,6 +213,15 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
    CREATE INDEX longrun_webhook_deliveries_by_webhook ON longrun_webhook_deliveries (webhook, seq);
    CREATE INDEX longrun_webhook_deliveries_finished ON longrun_webhook_deliveries (update_time)
      WHERE state <> 'PENDING';`,
+
+  // 5: one operation's events are read through its parent's index (name and parent together), so
+  // every logged event maintains one index fewer.
+  `DROP INDEX longrun_operation_events_by_name;`,
+
+  // 6: the store's statements append events themselves, in the statement of each write
+  // (store/change-events.ts decides which): a row trigger in PL/pgSQL cost more than the insert.
+  `DROP TRIGGER longrun_operation_events ON longrun_operations;
+   DROP FUNCTION longrun_log_operation_event();`,
 ];
 
 /** Thrown when the database cannot hold this store (too old, or written by a newer longrun). */

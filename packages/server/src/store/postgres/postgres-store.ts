@@ -18,6 +18,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { ApiError } from '../../contract/errors.js';
 import { hasWildcard, parentPattern, WILDCARD } from '../../contract/names.js';
+import { changeEvents, DELETED_EVENTS } from '../change-events.js';
 import type {
   CreateResult,
   ListQuery,
@@ -159,7 +160,7 @@ function applyChange(current: OperationRecord, change: OperationChange): Operati
   };
 }
 
-function updateValues(row: Row, next: OperationRecord): unknown[] {
+function updateValues(row: Row, current: OperationRecord, next: OperationRecord): unknown[] {
   return [
     row.seq,
     row.version,
@@ -170,6 +171,7 @@ function updateValues(row: Row, next: OperationRecord): unknown[] {
     next.updateTime,
     next.doneTime,
     next.cancelRequestTime,
+    changeEvents(current, next),
   ];
 }
 
@@ -350,6 +352,7 @@ export class PostgresStore implements OperationStore {
       record.doneTime,
       record.cancelRequestTime,
       record.createHash,
+      changeEvents(undefined, record),
     ];
     for (let attempt = 0; attempt < 3; attempt++) {
       const { rows } = await this.#query<Row & { created: boolean }>(CREATE_OPERATION, values);
@@ -366,7 +369,7 @@ export class PostgresStore implements OperationStore {
 
   /** Several creates in one INSERT; those whose name was taken are answered with the record that holds it. */
   async #createMany(batch: PendingCreate[]): Promise<void> {
-    const columns: unknown[][] = Array.from({ length: 11 }, () => []);
+    const columns: unknown[][] = Array.from({ length: 12 }, () => []);
     for (const { item: record } of batch) {
       columns[0]!.push(record.name);
       columns[1]!.push(record.parent);
@@ -379,6 +382,7 @@ export class PostgresStore implements OperationStore {
       columns[8]!.push(record.doneTime);
       columns[9]!.push(record.cancelRequestTime);
       columns[10]!.push(record.createHash);
+      columns[11]!.push(changeEvents(undefined, record).join(','));
     }
     let inserted: Map<string, string>;
     try {
@@ -438,8 +442,8 @@ export class PostgresStore implements OperationStore {
       const change = decide(current);
       if (!change) return current;
       const next = applyChange(current, change);
-      const written = await this.#query(UPDATE_OPERATION, updateValues(row, next));
-      if (written.rowCount === 1) {
+      const { rows } = await this.#query<{ written: number }>(UPDATE_OPERATION, updateValues(row, current, next));
+      if (rows[0]!.written === 1) {
         await this.#announce(this.#payload('updated', next));
         return next;
       }
@@ -486,8 +490,8 @@ export class PostgresStore implements OperationStore {
         await client.query('ROLLBACK');
         throw refused;
       }
-      if (row && result && result !== current) {
-        await client.query({ ...UPDATE_OPERATION, values: updateValues(row, result) });
+      if (row && current && result && result !== current) {
+        await client.query({ ...UPDATE_OPERATION, values: updateValues(row, current, result) });
         written = result;
       }
       await client.query('COMMIT');
@@ -506,8 +510,8 @@ export class PostgresStore implements OperationStore {
   }
 
   async delete(name: string): Promise<boolean> {
-    const { rowCount } = await this.#query(DELETE_OPERATION, [name]);
-    if (rowCount !== 1) return false;
+    const { rows } = await this.#query<{ deleted: number }>(DELETE_OPERATION, [name, DELETED_EVENTS, Date.now()]);
+    if (rows[0]!.deleted !== 1) return false;
     await this.#announce(this.#payload('deleted', name));
     return true;
   }
@@ -556,7 +560,7 @@ export class PostgresStore implements OperationStore {
   }
 
   async expireDone(time: number, limit: number): Promise<string[]> {
-    const { rows } = await this.#query<{ name: string }>(EXPIRE_DONE, [time, limit]);
+    const { rows } = await this.#query<{ name: string }>(EXPIRE_DONE, [time, limit, DELETED_EVENTS, Date.now()]);
     return rows.map((row) => row.name);
   }
 

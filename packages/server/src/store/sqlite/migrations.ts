@@ -27,9 +27,10 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `CREATE INDEX operations_done_time ON operations (done_time) WHERE done = 1;
    CREATE INDEX operations_pending_create ON operations (create_time) WHERE done = 0;`,
   // 3: the event log behind watch streams and webhooks (packages/server/src/watch/, webhooks/).
-  // - Triggers append to operation_events in the same statement as each write to operations, so
-  //   the log can never miss a change or hold one that was rolled back; ids increase in commit
-  //   order (SQLite has one writer at a time) and are never reused (AUTOINCREMENT).
+  // - Triggers (the store itself since migration 5) append to operation_events in the same
+  //   transaction as each write to operations, so the log can never miss a change or hold one that
+  //   was rolled back; ids increase in commit order (SQLite has one writer at a time) and are
+  //   never reused (AUTOINCREMENT).
   // - Each row is a snapshot of the operation after the change (for 'deleted', as it was last).
   // - One update may append two rows, in this order: 'cancel_requested' then 'done' (a cancel with
   //   no grace period); 'progress' is any other change of metadata.
@@ -117,4 +118,12 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
    CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_time) WHERE state = 'PENDING';
    CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook, seq);
    CREATE INDEX webhook_deliveries_finished ON webhook_deliveries (update_time) WHERE state <> 'PENDING';`,
+  // 4: one operation's events are read through its parent's index (name and parent together), so
+  // the log keeps one index fewer: each logged event cost twice as much with it.
+  `DROP INDEX operation_events_by_name;`,
+  // 5: the store appends events itself, in the write's transaction (store/change-events.ts decides
+  // which); triggers made every write's statement open a statement journal and cost a quarter of it.
+  `DROP TRIGGER operation_events_insert;
+   DROP TRIGGER operation_events_update;
+   DROP TRIGGER operation_events_delete;`,
 ];
