@@ -24,7 +24,11 @@ function run(args: string[], env: Record<string, string> = {}) {
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // A process killed by a signal exits with that signal's name instead of a code, and its stderr
+  // goes with it, so a failure says how the server died.
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? `${signal}: ${stderr}`)),
+  );
   const listening = async (): Promise<string> => {
     for (let i = 0; i < 200 && !/listening on/.test(stdout); i++) await new Promise((r) => setTimeout(r, 50));
     return /listening on (http:\/\/\S+)/.exec(stdout)![1]!;
