@@ -8,6 +8,10 @@
  * feed the moment it has caught up; the switch happens synchronously after a read, between two
  * tailer batches, so no event is skipped or delivered twice. Every event reaches a watcher in id
  * order, exactly once.
+ *
+ * With no watcher at all, the tailer rests: a write does not even read the log's head (on
+ * PostgreSQL a query per write batch, on SQLite a read transaction). The first watcher to come
+ * brings the tailer to the head before any watcher goes live (`#catchUp`).
  */
 import { ApiError } from '../contract/errors.js';
 import { hasWildcard, parentPattern } from '../contract/names.js';
@@ -65,6 +69,9 @@ export class WatchHub {
   readonly #patterns = new Set<Subscription>();
   readonly #named = new Map<string, () => void>();
   #cursor = 0;
+  /** Writes have happened since the tailer last read the head, and nobody was watching. */
+  #behind = false;
+  #catchingUp: Promise<void> | undefined;
   #started = false;
   #draining = false;
   #again = false;
@@ -131,6 +138,10 @@ export class WatchHub {
   /** Reads the log now (also called on every local write). */
   wake(): void {
     if (this.#closed || !this.#started) return;
+    if (this.#count === 0) {
+      this.#behind = true;
+      return;
+    }
     if (this.#draining) {
       this.#again = true;
       return;
@@ -165,6 +176,8 @@ export class WatchHub {
           const events = await this.#log.read({ after: this.#cursor, upTo: head, limit: this.#batch });
           const touched = new Set<Subscription>();
           for (const event of events) {
+            // A catch-up (#catchUp) may have moved the cursor past this read meanwhile.
+            if (event.id <= this.#cursor) continue;
             this.#dispatch(event, touched);
             this.#cursor = event.id;
           }
@@ -205,8 +218,37 @@ export class WatchHub {
     for (const subscription of this.#patterns) if (subscription.pattern!.test(record.parent)) offer(subscription);
   }
 
+  /**
+   * Brings the cursor to the log's head after a rest. Nobody was watching while it fell behind, so
+   * nobody needs the events it skips; the watchers that arrive meanwhile all wait for this one read
+   * before any of them goes live, so none can go live at the old cursor and miss the skipped ones.
+   */
+  #catchUp(): Promise<void> {
+    if (!this.#behind) return Promise.resolve();
+    this.#catchingUp ??= this.#log
+      .head()
+      .then((head) => {
+        this.#cursor = Math.max(this.#cursor, head);
+        this.#behind = false;
+      })
+      .finally(() => {
+        this.#catchingUp = undefined;
+      });
+    return this.#catchingUp;
+  }
+
   async #replay(subscription: Subscription): Promise<void> {
     const { selector, sink } = subscription;
+    try {
+      await this.#catchUp();
+    } catch (error) {
+      if (subscription.closed) return;
+      sink.fail(
+        error instanceof ApiError ? error : new ApiError('STORE_UNAVAILABLE', 'The event log cannot be read now'),
+      );
+      this.#remove(subscription);
+      return;
+    }
     while (!subscription.closed) {
       if (subscription.position >= this.#cursor) {
         subscription.live = true;
