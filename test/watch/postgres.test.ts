@@ -7,6 +7,7 @@ import { afterEach, expect, it, vi } from 'vitest';
 import { type RunningServer, startServer } from '../../packages/server/src/server.js';
 import { PostgresStore } from '../../packages/server/src/store/postgres/postgres-store.js';
 import { UPDATE_OPERATION } from '../../packages/server/src/store/postgres/statements.js';
+import { HEAD_IDS } from '../../packages/server/src/watch/postgres-event-log.js';
 import { openPushBackend, type PushBackend } from '../../packages/server/src/watch/push.js';
 import { EMPTY_ANY } from '../helpers.js';
 import { createSchema, describePostgres, type TestSchema } from '../postgres/database.js';
@@ -86,6 +87,37 @@ describePostgres('the PostgreSQL event log', () => {
     await slow.query('ROLLBACK');
     await headReaches(start + 4);
     expect((await log.read({ after: start + 2, limit: 10 })).map((e) => e.id)).toEqual([start + 4]);
+  });
+});
+
+describePostgres('the head of a long log', () => {
+  it('moves past a gap wider than one read, and reads ids through the index, not the whole log', async () => {
+    const schema = await schemaFor();
+    const store = await PostgresStore.open(schema.url);
+    cleanups.push(() => store.close());
+    const backend = openPushBackend(store)!;
+    cleanups.push(() => backend.close!());
+    const { log } = backend;
+    const admin = new pg.Client({ connectionString: schema.url });
+    await admin.connect();
+    cleanups.push(() => admin.end());
+    // A log of some size that has not been analysed yet (a new deployment, or one that grew fast):
+    // the planner then guesses that a third of it lies after any id.
+    await admin.query(
+      `INSERT INTO longrun_operation_events (time, type, name, parent, done, create_time, update_time)
+       SELECT 0, 'created', 'projects/l/operations/x' || i, 'projects/l', false, 0, 0 FROM generate_series(1, 20000) i`,
+    );
+    expect(await log.head()).toBe(20000);
+    // Ids drawn and never written (rolled back, or lost to a crash): 50,000 of them, then an event.
+    await admin.query(`SELECT setval(pg_get_serial_sequence('longrun_operation_events', 'id'), 70000)`);
+    await store.create(record('projects/l/operations/after'));
+    await vi.waitFor(async () => expect(await log.head()).toBe(70001), { timeout: 10_000, interval: 20 });
+
+    // The statement head() runs, as the planner would run it for the next read: through the index.
+    const { rows } = await admin.query(`EXPLAIN ${HEAD_IDS.replaceAll('$1', '70001').replaceAll('$2', '10000')}`);
+    const plan = rows.map((row: { 'QUERY PLAN': string }) => row['QUERY PLAN']).join('\n');
+    expect(plan).toContain('longrun_operation_events_pkey');
+    expect(plan).not.toMatch(/Seq Scan on longrun_operation_events/);
   });
 });
 
