@@ -257,6 +257,16 @@ export function describePushContract(backend: string, harness: PushHarness): voi
         createTime: 1,
         updateTime: 1,
       };
+      // No webhook yet: nothing to insert, but the cursor still reaches the head (pruning waits for it).
+      await create('projects/f/operations/0');
+      const none = (): NewDelivery[] => {
+        throw new Error('nothing to decide without a webhook');
+      };
+      expect(await webhooks.fanOut(0, 100, none, false)).toEqual({
+        through: await log.head(),
+        inserted: 0,
+        webhooks: false,
+      });
       await webhooks.createWebhook({ ...base, name: 'projects/f/webhooks/w', parent: 'projects/f' });
       await create('projects/f/operations/1');
       await create('projects/f/operations/2');
@@ -279,10 +289,10 @@ export function describePushContract(backend: string, harness: PushHarness): voi
       expect(first.inserted).toBe(1);
       expect(first.through).toBeLessThan(head);
       const rest = await webhooks.fanOut(first.through, 100, decide, false);
-      expect(rest).toEqual({ through: head, inserted: 1 });
+      expect(rest).toEqual({ through: head, inserted: 1, webhooks: true });
       expect(await webhooks.fanOutCursor()).toBe(head);
       // Again from the start (a restart, another replica): nothing new.
-      expect(await webhooks.fanOut(0, 100, decide, true)).toEqual({ through: head, inserted: 0 });
+      expect(await webhooks.fanOut(0, 100, decide, true)).toEqual({ through: head, inserted: 0, webhooks: true });
 
       const deliveries = await webhooks.listDeliveries('projects/f/webhooks/w', { limit: 10 });
       expect(deliveries.map((d) => d.id)).toEqual(['d2', 'd1']);

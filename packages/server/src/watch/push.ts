@@ -119,7 +119,7 @@ export async function startPush(
     pollIntervalMs: Math.max(config.watchPollIntervalMs, 1000),
     onError,
   });
-  const api = new WebhookApi(webhooks, { onRedeliver: () => dispatcher.wake() });
+  const api = new WebhookApi(webhooks, { wake: () => dispatcher.wake() });
   await hub.start();
   await dispatcher.start();
 
@@ -128,6 +128,7 @@ export async function startPush(
     pruning ??= (async () => {
       try {
         const now = Date.now();
+        await dispatcher.fanOutNow();
         // Never past what webhooks have fanned out here (its deliveries are stored; events it needed
         // none for can go), nor past a stream still replaying here.
         const maxId = Math.min(dispatcher.fannedOutThrough, hub.lowestReplayPosition);

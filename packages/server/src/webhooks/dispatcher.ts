@@ -82,6 +82,8 @@ export class WebhookDispatcher {
   #through = 0;
   #persistedAt = 0;
   #fanningOut = false;
+  /** The latest fan-out (it runs again before it ends if woken meanwhile). */
+  #fanOutRun: Promise<void> = Promise.resolve();
   #fanOutAgain = false;
   #pumping = false;
   #pumpAgain = false;
@@ -90,6 +92,12 @@ export class WebhookDispatcher {
   #dueAt = Number.POSITIVE_INFINITY;
   #poll: NodeJS.Timeout | undefined;
   #fanOutTimer: NodeJS.Timeout | undefined;
+  /**
+   * Whether the last fan-out found a webhook. Without one, writes stop scheduling fan-outs (each
+   * reads the log's head: on PostgreSQL, a query every few milliseconds under load); the poll still
+   * fans out, and creating a webhook here wakes the dispatcher.
+   */
+  #webhooks = true;
   #unsubscribe: (() => void) | undefined;
 
   constructor(store: WebhookStore, events: EventHub, options: WebhookDispatcherOptions) {
@@ -140,12 +148,21 @@ export class WebhookDispatcher {
   }
 
   #scheduleFanOut(): void {
-    if (this.#closed || this.#fanOutTimer) return;
+    if (this.#closed || this.#fanOutTimer || !this.#webhooks) return;
     this.#fanOutTimer = setTimeout(() => {
       this.#fanOutTimer = undefined;
       this.#fanOut();
     }, FAN_OUT_COALESCE_MS);
     this.#fanOutTimer.unref();
+  }
+
+  /**
+   * Fans out now and resolves when that is done: what has to happen before pruning the log, since
+   * without webhooks writes no longer move the fan-out position along.
+   */
+  async fanOutNow(): Promise<void> {
+    this.#fanOut();
+    await this.#fanOutRun;
   }
 
   #fanOut(): void {
@@ -154,7 +171,7 @@ export class WebhookDispatcher {
       return;
     }
     this.#fanningOut = true;
-    void (async () => {
+    this.#fanOutRun = (async () => {
       try {
         do {
           this.#fanOutAgain = false;
@@ -167,6 +184,7 @@ export class WebhookDispatcher {
               persist,
             );
             if (persist || result.inserted > 0) this.#persistedAt = this.#now();
+            this.#webhooks = result.webhooks;
             const moved = result.through > this.#through;
             this.#through = Math.max(this.#through, result.through);
             if (result.inserted > 0) this.#pump();

@@ -179,11 +179,12 @@ export class PostgresWebhookStore implements WebhookStore {
   }
 
   async fanOut(after: number, limit: number, decide: FanOutDecision, persist: boolean): Promise<FanOutResult> {
+    // The head first: a webhook created after it starts after it.
     const head = await this.#log.head();
+    const { rows: hooks } = await this.#db.query<WebhookRow>(`SELECT ${WEBHOOK_COLUMNS} FROM longrun_webhooks`);
     let through = Math.max(head, after);
     let inserted = 0;
     if (head > after) {
-      const { rows: hooks } = await this.#db.query<WebhookRow>(`SELECT ${WEBHOOK_COLUMNS} FROM longrun_webhooks`);
       if (hooks.length > 0) {
         const { rows } = await this.#db.query<Parameters<typeof toLoggedEvent>[0]>(
           `SELECT ${EVENT_COLUMNS} FROM longrun_operation_events
@@ -223,7 +224,7 @@ export class PostgresWebhookStore implements WebhookStore {
         [through],
       );
     }
-    return { through, inserted };
+    return { through, inserted, webhooks: hooks.length > 0 };
   }
 
   async fanOutCursor(): Promise<number> {

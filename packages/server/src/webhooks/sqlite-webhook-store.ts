@@ -146,7 +146,7 @@ export class SqliteWebhookStore implements WebhookStore {
             through,
           );
         }
-        return { through, inserted: 0 };
+        return { through, inserted: 0, webhooks: false };
       }
       const run = this.#db.transaction((): FanOutResult => {
         const head = this.#prepare(`SELECT ${HEAD}`).pluck().get() as number;
@@ -191,7 +191,7 @@ export class SqliteWebhookStore implements WebhookStore {
             through,
           );
         }
-        return { through: Math.max(through, after), inserted };
+        return { through: Math.max(through, after), inserted, webhooks: any };
       });
       return run.immediate();
     });

@@ -81,8 +81,8 @@ export interface WebhookAnswer {
 }
 
 export interface WebhookApiOptions {
-  /** Wakes the sender after a redelivery. */
-  onRedeliver?: () => void;
+  /** Wakes the dispatcher: after a webhook is created (it fans out for it from then on) and after a redelivery. */
+  wake?: () => void;
   now?: () => number;
 }
 
@@ -276,7 +276,7 @@ export class WebhookApi {
           await this.#get(path.webhook);
           const delivery = await this.#store.redeliver(path.webhook, path.id, this.#now());
           if (!delivery) throw deliveryNotFound(path.webhook, path.id);
-          this.#options.onRedeliver?.();
+          this.#options.wake?.();
           return { json: renderDelivery(delivery), schema: DELIVERY_SCHEMA };
         }
         if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed(method, resource, 'GET');
@@ -324,6 +324,7 @@ export class WebhookApi {
     if (!webhook) {
       throw new ApiError('WEBHOOK_ALREADY_EXISTS', `Webhook "${name}" already exists`, { metadata: { name } });
     }
+    this.#options.wake?.();
     return { json: renderWebhook(webhook, true), schema: WEBHOOK_SCHEMA };
   }
 

@@ -107,6 +107,8 @@ export interface FanOutResult {
   through: number;
   /** Deliveries inserted (those already there are not counted). */
   inserted: number;
+  /** Whether any webhook existed: with none, the dispatcher stops fanning out on every write. */
+  webhooks: boolean;
 }
 
 export interface DeliveryQuery {
