@@ -19,7 +19,8 @@ export interface PushHarness {
 const EMPTY = '{"@type":"type.googleapis.com/google.protobuf.Empty"}';
 const meta = (n: number) => `{"@type":"type.googleapis.com/t.M","n":${n}}`;
 
-function record(name: string, fields: Partial<NewOperationRecord> = {}): NewOperationRecord {
+/** A new operation's record as the service would write it, for the push tests. */
+export function record(name: string, fields: Partial<NewOperationRecord> = {}): NewOperationRecord {
   const at = name.lastIndexOf('/operations/');
   const now = Date.now();
   return {
@@ -36,6 +37,22 @@ function record(name: string, fields: Partial<NewOperationRecord> = {}): NewOper
     createHash: null,
     ...fields,
   };
+}
+
+/**
+ * `target` itself, with the calls of one of its methods counted: the real object, watched. Methods
+ * run on the target, so its private fields work.
+ */
+export function counting<T extends object>(target: T, method: keyof T): { object: T; calls: () => number } {
+  let calls = 0;
+  const object = new Proxy(target, {
+    get(inner, key) {
+      if (key === method) calls++;
+      const value = Reflect.get(inner, key) as unknown;
+      return typeof value === 'function' ? value.bind(inner) : value;
+    },
+  });
+  return { object, calls: () => calls };
 }
 
 export function describePushContract(backend: string, harness: PushHarness): void {

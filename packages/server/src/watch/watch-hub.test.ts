@@ -10,29 +10,21 @@ import { EventHub } from '../events/event-hub.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { OperationRecord } from '../store/store.js';
 import type { EventLog, LoggedEvent } from './event-log.js';
+import { counting, record } from './push.contract.js';
 import { openPushBackend } from './push.js';
 import { WatchHub } from './watch-hub.js';
 
 let dir: string;
 let store: SqliteStore;
 let log: EventLog;
-let heads: number;
+let heads: () => number;
 let events: EventHub;
 let hub: WatchHub;
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'longrun-hub-'));
   store = new SqliteStore(join(dir, 'store.db'));
-  const real = openPushBackend(store)!.log;
-  heads = 0;
-  // The real log, with its head reads counted.
-  log = new Proxy(real, {
-    get(target, key) {
-      if (key === 'head') heads++;
-      const value = Reflect.get(target, key) as unknown;
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
+  ({ object: log, calls: heads } = counting(openPushBackend(store)!.log, 'head'));
   events = new EventHub();
   // A long poll: in these tests only writes wake the tailer.
   hub = new WatchHub(log, events, { pollIntervalMs: 60_000 });
@@ -47,20 +39,7 @@ afterEach(async () => {
 
 /** Creates an operation as the service does: the write, then the local announcement. */
 async function write(id: string): Promise<OperationRecord> {
-  const now = Date.now();
-  const result = await store.create({
-    name: `projects/p/operations/${id}`,
-    parent: 'projects/p',
-    done: false,
-    metadata: null,
-    error: null,
-    response: null,
-    createTime: now,
-    updateTime: now,
-    doneTime: null,
-    cancelRequestTime: null,
-    createHash: null,
-  });
+  const result = await store.create(record(`projects/p/operations/${id}`));
   if (!result.created) throw new Error(`${id} existed`);
   events.publish({ type: 'created', name: result.record.name, record: result.record });
   return result.record;
@@ -82,12 +61,12 @@ const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('WatchHub with nobody watching', () => {
   it('does not read the log on writes', async () => {
-    const before = heads;
+    const before = heads();
     for (let i = 0; i < 20; i++) {
       await write(`a${i}`);
       await turn();
     }
-    expect(heads).toBe(before);
+    expect(heads()).toBe(before);
   });
 
   it('hands a watcher that comes after a rest every event after its start, once each, in order', async () => {

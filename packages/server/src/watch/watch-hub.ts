@@ -242,11 +242,7 @@ export class WatchHub {
     try {
       await this.#catchUp();
     } catch (error) {
-      if (subscription.closed) return;
-      sink.fail(
-        error instanceof ApiError ? error : new ApiError('STORE_UNAVAILABLE', 'The event log cannot be read now'),
-      );
-      this.#remove(subscription);
+      this.#failReplay(subscription, error);
       return;
     }
     while (!subscription.closed) {
@@ -269,11 +265,7 @@ export class WatchHub {
         // may lack events: refuse rather than leave a gap.
         if ((await this.#log.horizon()) > after) throw expired(after);
       } catch (error) {
-        if (subscription.closed) return;
-        sink.fail(
-          error instanceof ApiError ? error : new ApiError('STORE_UNAVAILABLE', 'The event log cannot be read now'),
-        );
-        this.#remove(subscription);
+        this.#failReplay(subscription, error);
         return;
       }
       if (subscription.closed) return;
@@ -288,6 +280,15 @@ export class WatchHub {
       }
       if (events.length < REPLAY_PAGE) subscription.position = Math.max(subscription.position, upTo);
     }
+  }
+
+  /** Ends a replay that cannot go on: its sink hears why, and it stops being a watcher. */
+  #failReplay(subscription: Subscription, error: unknown): void {
+    if (subscription.closed) return;
+    subscription.sink.fail(
+      error instanceof ApiError ? error : new ApiError('STORE_UNAVAILABLE', 'The event log cannot be read now'),
+    );
+    this.#remove(subscription);
   }
 
   #add(subscription: Subscription): void {

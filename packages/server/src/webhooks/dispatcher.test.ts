@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EventHub } from '../events/event-hub.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { OperationRecord } from '../store/store.js';
+import { counting, record } from '../watch/push.contract.js';
 import { openPushBackend } from '../watch/push.js';
 import { WebhookDispatcher } from './dispatcher.js';
 import type { WebhookStore } from './webhook-store.js';
@@ -16,23 +17,14 @@ import type { WebhookStore } from './webhook-store.js';
 let dir: string;
 let store: SqliteStore;
 let webhooks: WebhookStore;
-let fanOuts: number;
+let fanOuts: () => number;
 let events: EventHub;
 let dispatcher: WebhookDispatcher;
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'longrun-dispatcher-'));
   store = new SqliteStore(join(dir, 'store.db'));
-  const real = openPushBackend(store)!.webhooks;
-  fanOuts = 0;
-  // The real webhook store, with its fan-outs counted.
-  webhooks = new Proxy(real, {
-    get(target, key) {
-      if (key === 'fanOut') fanOuts++;
-      const value = Reflect.get(target, key) as unknown;
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
+  ({ object: webhooks, calls: fanOuts } = counting(openPushBackend(store)!.webhooks, 'fanOut'));
   events = new EventHub();
   dispatcher = new WebhookDispatcher(webhooks, events, {
     maxAttempts: 3,
@@ -55,19 +47,8 @@ afterEach(async () => {
 /** Creates an operation done at once, as the service does: the write, then the local announcement. */
 async function writeDone(id: string): Promise<OperationRecord> {
   const now = Date.now();
-  const result = await store.create({
-    name: `projects/p/operations/${id}`,
-    parent: 'projects/p',
-    done: true,
-    metadata: null,
-    error: null,
-    response: '{"@type":"type.googleapis.com/google.protobuf.Empty"}',
-    createTime: now,
-    updateTime: now,
-    doneTime: now,
-    cancelRequestTime: null,
-    createHash: null,
-  });
+  const done = { done: true, response: '{"@type":"type.googleapis.com/google.protobuf.Empty"}', doneTime: now };
+  const result = await store.create(record(`projects/p/operations/${id}`, done));
   if (!result.created) throw new Error(`${id} existed`);
   events.publish({ type: 'created', name: result.record.name, record: result.record });
   return result.record;
@@ -79,12 +60,12 @@ describe('WebhookDispatcher', () => {
   it('does not fan out on writes while there is no webhook, and does again once one is created', async () => {
     await vi.waitFor(() => expect(dispatcher.fannedOutThrough).toBeGreaterThanOrEqual(0));
     await pause(50);
-    const atRest = fanOuts;
+    const atRest = fanOuts();
     for (let i = 0; i < 10; i++) {
       await writeDone(`quiet${i}`);
       await pause(10);
     }
-    expect(fanOuts).toBe(atRest);
+    expect(fanOuts()).toBe(atRest);
 
     const now = Date.now();
     await webhooks.createWebhook({
@@ -103,8 +84,8 @@ describe('WebhookDispatcher', () => {
       const deliveries = await webhooks.listDeliveries('projects/p/webhooks/w', { limit: 10 });
       expect(deliveries.map((delivery) => delivery.operation)).toEqual(['projects/p/operations/heard']);
     });
-    const woken = fanOuts;
+    const woken = fanOuts();
     await writeDone('heard2');
-    await vi.waitFor(() => expect(fanOuts).toBeGreaterThan(woken));
+    await vi.waitFor(() => expect(fanOuts()).toBeGreaterThan(woken));
   });
 });
