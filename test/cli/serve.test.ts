@@ -1,6 +1,7 @@
 /** `longrun serve` as a user runs it: a subprocess, its output, its signals and its exit codes. */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,7 +9,17 @@ import { redactStore } from '../../packages/cli/src/serve.js';
 
 const BIN = join(import.meta.dirname, '../../packages/cli/bin/longrun.js');
 const cwd = mkdtempSync(join(tmpdir(), 'longrun-cli-'));
-afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+const sockets = new Set<Socket>();
+const silent = createServer((socket) => {
+  sockets.add(socket);
+  socket.on('error', () => {});
+});
+await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+afterAll(async () => {
+  for (const socket of sockets) socket.destroy();
+  await new Promise((resolve) => silent.close(resolve));
+  rmSync(cwd, { recursive: true, force: true });
+});
 
 function run(args: string[], env: Record<string, string> = {}) {
   const child = spawn(process.execPath, [BIN, ...args], {
@@ -66,6 +77,19 @@ describe('longrun serve', () => {
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ name: 'operations/w' });
     expect(await server.exited).toBe(0);
+  });
+
+  it('stops at once when signalled while it is still starting', async () => {
+    // A "database" that accepts the connection and never answers: the server waits in its start.
+    const connected = new Promise<void>((resolve) => {
+      silent.once('connection', () => resolve());
+    });
+    const { port } = silent.address() as AddressInfo;
+    const server = run(['serve', '--port', '0', '--store', `postgres://x@127.0.0.1:${port}/db`]);
+    await connected;
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    expect(server.output().stdout).toBe('longrun: SIGTERM, shutting down\n');
   });
 
   it('takes settings from the environment, and flags win over it', async () => {

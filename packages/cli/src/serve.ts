@@ -31,7 +31,31 @@ export function serveCommand(): Command {
       const value = options[camelCase(setting.flag)];
       if (value !== undefined) flags[setting.flag] = String(value);
     }
-    let server: Awaited<ReturnType<typeof startServer>>;
+    // The signals are heard from before the server starts: a supervisor (or a test) that stops
+    // the server as soon as it prints its URL must not find the default action, which kills the
+    // process without a clean shutdown (on a busy machine the process can be descheduled between
+    // printing the line and the next statement).
+    let server: Awaited<ReturnType<typeof startServer>> | undefined;
+    let stopping = false;
+    const shutDown = (running: NonNullable<typeof server>) =>
+      running.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          process.stderr.write(`longrun: shutdown failed: ${String(error)}\n`);
+          process.exit(1);
+        },
+      );
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      process.stdout.write(`longrun: ${signal}, shutting down\n`);
+      if (server) void shutDown(server);
+      // Still starting (waiting for the database, say): nothing has been served, and an interrupted
+      // migration rolls back, so it can just end.
+      else process.exit(0);
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
     try {
       const config = resolveConfig(flags);
       server = await startServer(config);
@@ -42,18 +66,6 @@ export function serveCommand(): Command {
     }
     process.stdout.write(`longrun listening on ${server.url} (store: ${redactStore(server.config.store)})\n`);
     if (server.grpcUrl) process.stdout.write(`longrun gRPC listening on ${server.grpcUrl} (gRPC, gRPC-web, Connect)\n`);
-    const stop = (signal: string) => {
-      process.stdout.write(`longrun: ${signal}, shutting down\n`);
-      server.close().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          process.stderr.write(`longrun: shutdown failed: ${String(error)}\n`);
-          process.exit(1);
-        },
-      );
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
   });
 }
 
