@@ -162,6 +162,8 @@ export class WatchHub {
     try {
       do {
         this.#again = false;
+        // Woken just after a rest: skip what nobody was watching rather than read it.
+        await this.#catchUp();
         for (;;) {
           // Only up to the head: on PostgreSQL, ids above it may still be filled in by transactions
           // that have not committed yet.
