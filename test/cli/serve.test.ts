@@ -85,7 +85,7 @@ describe('longrun serve', () => {
       silent.once('connection', () => resolve());
     });
     const { port } = silent.address() as AddressInfo;
-    const server = run(['serve', '--port', '0', '--store', `postgres://x@127.0.0.1:${port}/db`]);
+    const server = run(['serve', '--port', '0', '--log-level', 'warn', '--store', `postgres://x@127.0.0.1:${port}/db`]);
     await connected;
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
