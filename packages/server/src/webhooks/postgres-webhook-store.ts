@@ -184,38 +184,36 @@ export class PostgresWebhookStore implements WebhookStore {
     const { rows: hooks } = await this.#db.query<WebhookRow>(`SELECT ${WEBHOOK_COLUMNS} FROM longrun_webhooks`);
     let through = Math.max(head, after);
     let inserted = 0;
-    if (head > after) {
-      if (hooks.length > 0) {
-        const { rows } = await this.#db.query<Parameters<typeof toLoggedEvent>[0]>(
-          `SELECT ${EVENT_COLUMNS} FROM longrun_operation_events
+    if (head > after && hooks.length > 0) {
+      const { rows } = await this.#db.query<Parameters<typeof toLoggedEvent>[0]>(
+        `SELECT ${EVENT_COLUMNS} FROM longrun_operation_events
            WHERE id > $1 AND id <= $2 AND type = ANY($3::text[]) ORDER BY id LIMIT $4`,
-          [after, head, WEBHOOK_EVENT_TYPES, limit],
-        );
-        const events = rows.map(toLoggedEvent);
-        if (events.length === limit) through = events[events.length - 1]!.id;
-        const deliveries = events.length === 0 ? [] : decide(events, hooks.map(toWebhook));
-        if (deliveries.length > 0) {
-          const now = Date.now();
-          const result = await this.#db.query(
-            `INSERT INTO longrun_webhook_deliveries (id, webhook, event_id, event_type, operation, body, state, attempts,
+        [after, head, WEBHOOK_EVENT_TYPES, limit],
+      );
+      const events = rows.map(toLoggedEvent);
+      if (events.length === limit) through = events[events.length - 1]!.id;
+      const deliveries = events.length === 0 ? [] : decide(events, hooks.map(toWebhook));
+      if (deliveries.length > 0) {
+        const now = Date.now();
+        const result = await this.#db.query(
+          `INSERT INTO longrun_webhook_deliveries (id, webhook, event_id, event_type, operation, body, state, attempts,
                next_attempt_time, create_time, update_time)
              SELECT d.id, d.webhook, d.event_id, d.event_type, d.operation, d.body, 'PENDING', 0, $7, $7, $7
              FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[])
                AS d (id, webhook, event_id, event_type, operation, body)
              WHERE EXISTS (SELECT 1 FROM longrun_webhooks w WHERE w.name = d.webhook)
              ON CONFLICT DO NOTHING`,
-            [
-              deliveries.map((d) => d.id),
-              deliveries.map((d) => d.webhook),
-              deliveries.map((d) => d.eventId),
-              deliveries.map((d) => d.eventType),
-              deliveries.map((d) => d.operation),
-              deliveries.map((d) => d.body),
-              now,
-            ],
-          );
-          inserted = result.rowCount ?? 0;
-        }
+          [
+            deliveries.map((d) => d.id),
+            deliveries.map((d) => d.webhook),
+            deliveries.map((d) => d.eventId),
+            deliveries.map((d) => d.eventType),
+            deliveries.map((d) => d.operation),
+            deliveries.map((d) => d.body),
+            now,
+          ],
+        );
+        inserted = result.rowCount ?? 0;
       }
     }
     if (inserted > 0 || persist) {
